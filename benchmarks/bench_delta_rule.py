@@ -2,7 +2,7 @@
 
 For growing sequence length L (fixed d_k = d_v = d and chunk C) both forms run in the same process;
 reported are the time ratio chunkwise / recurrent (best of ``repeats``) and the exact FLOP counts
-of both (2 per multiply-add; formulas in :mod:`constructions.delta_rule`, checked against an
+of both (2 per multiply-add; formulas in :mod:`constructions.sequence.delta_rule`, checked against an
 instrumented count by the claim ``yang2024.flop_count``). The chunkwise form does more FLOPs
 (an O(L C d) overhead) but in C-row matrix products instead of L matrix-vector steps, so on a
 CPU the time ratio falls well below the FLOP ratio. Absolute times are machine-dependent; only the
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-import constructions.delta_rule as dr
+import constructions.sequence.delta_rule as dr
 
 
 def _interleaved_times(fns, repeats: int) -> list[float]:

@@ -1,4 +1,4 @@
-"""Monte Carlo z-tests of expectations against closed forms (GUIDE.md section 5).
+"""Monte Carlo z-tests of expectations against closed forms (CONTRIBUTING.md section 5).
 
 A study draws M i.i.d. samples ell_1..ell_M of a quantity whose expectation a closed form
 predicts, and asks whether the sample mean is consistent with it:

@@ -1,4 +1,4 @@
-"""Figures for studies (GUIDE.md section 6): one call per study, reproducible bytes.
+"""Figures for studies (CONTRIBUTING.md section 6): one call per study, reproducible bytes.
 
 * :func:`convergence_figure` -- log-log error against parameter: measured points, the points used by
   the fit highlighted, the fitted line, and a reference slope triangle labelled with the

@@ -1,4 +1,4 @@
-"""Seeded random draws for studies: no global state (GUIDE.md section 4, "Randomness").
+"""Seeded random draws for studies: no global state (CONTRIBUTING.md section 4, "Randomness").
 
 Every function takes a ``seed`` (int) or a ``numpy.random.Generator``; JAX keys are derived from
 the same seed with :func:`jax_key`. Matrices with a prescribed condition number are built from

@@ -1,4 +1,4 @@
-"""Observed orders of convergence with confidence intervals (GUIDE.md section 3).
+"""Observed orders of convergence with confidence intervals (CONTRIBUTING.md section 3).
 
 Convention. For parameters ``params`` (step sizes h, grid widths, 1/N, or sample sizes N) and
 errors ``errors`` the model is

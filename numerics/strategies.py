@@ -1,6 +1,6 @@
 """Hypothesis strategies for what the claims need (requires the ``test`` extra).
 
-Seeds for *probabilistic* bounds are never drawn by hypothesis (GUIDE.md section 5); these
+Seeds for *probabilistic* bounds are never drawn by hypothesis (CONTRIBUTING.md section 5); these
 strategies draw structure: dimensions, condition numbers, step-size and sample-size ladders,
 and matrices built from a drawn integer seed through :mod:`numerics.random`, so that a shrunk
 counterexample is reproducible from its printed arguments.

@@ -59,7 +59,7 @@ def test_no_construction_or_numerics_module_asks_for_low_precision():
     pattern = re.compile(r"(np|jnp|numpy|jax\.numpy)\.(float32|float16|bfloat16)|dtype\s*=\s*['\"](float32|float16)")
     offenders = []
     for folder in ("constructions", "numerics"):
-        for path in sorted((root / folder).glob("*.py")):
+        for path in sorted((root / folder).rglob("*.py")):
             for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 code = line.split("#", 1)[0]
                 if pattern.search(code) and "``" not in code:

@@ -1,7 +1,7 @@
 """Shared judgements: how a study's numbers become a Verdict, one function per kind.
 
 Claim modules compute their evidence and call one of these, so that every identity, rate and
-bound in the library is judged by the same rule (GUIDE.md section 2):
+bound in the library is judged by the same rule (CONTRIBUTING.md section 2):
 
 * :func:`identity_verdict` -- every case's relative error is within its derived tolerance
   (:mod:`numerics.tolerance`); measured = the worst error/tolerance ratio.
@@ -208,3 +208,19 @@ def plot_order(verdict: Verdict, *, series: dict | None = None, expected_order: 
         xlabel=xlabel or ev.get("xlabel", "h"), ylabel=ylabel or ev.get("ylabel", "error"),
         title=verdict.measured[:160], series=series or None,
     )
+
+
+def combine(verdicts: list[tuple[str, Verdict]], checks: list[tuple[str, bool, str]] = (), *,
+            expected: str, primary: int = 0, extra: dict | None = None, notes: str = "") -> Verdict:
+    """All sub-verdicts hold and all (name, ok, message) checks pass; evidence of the primary
+    verdict at top level (for its plot), the others under their names."""
+    holds = all(v.holds for _, v in verdicts) and all(ok for _, ok, _ in checks)
+    parts = [f"{name}: {v.measured}" for name, v in verdicts] + [
+        f"{name}: {msg}" + ("" if ok else " (FAILS)") for name, ok, msg in checks]
+    evidence = dict(verdicts[primary][1].evidence)
+    for name, v in verdicts:
+        evidence[f"sub:{name}"] = dict(v.evidence)
+    if extra:
+        evidence |= extra
+    text = "; ".join(filter(None, [notes] + [v.notes for _, v in verdicts]))
+    return Verdict(holds=holds, measured=" | ".join(parts), expected=expected, evidence=evidence, notes=text)

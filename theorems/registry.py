@@ -10,7 +10,7 @@ Every claim also carries *negative controls*: studies of a deliberately perturbe
 the same judgement and must be rejected. ``tests/test_claims.py`` asserts both directions for every
 registered claim.
 
-Kinds (GUIDE.md section 2): ``identity``, ``rate``, ``bound``, ``distribution``, ``complexity`` and
+Kinds (CONTRIBUTING.md section 2): ``identity``, ``rate``, ``bound``, ``distribution``, ``complexity`` and
 ``finding``. For a ``finding`` the verdict's ``holds`` means *the finding is reproduced*: the
 paper's statement fails (or needs the extra hypothesis) exactly as recorded, with the
 counterexample in the evidence.
@@ -45,9 +45,6 @@ PROFILES: tuple[str, ...] = ("fast", "full")
 
 _ID_PATTERN = re.compile(r"^[a-z]+[0-9]{4}[a-z]?\.[a-z0-9_]+$")
 # Modules of the theorems package that hold no claims.
-_INFRASTRUCTURE = {"registry", "cli", "appendix", "judges", "records", "__main__"}
-
-
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of one study.
@@ -193,17 +190,29 @@ def unregister(claim_id: str) -> None:
     _REGISTRY.pop(claim_id, None)
 
 
+def claim_modules() -> list[str]:
+    """Dotted names of every claim module: ``theorems.<family>.<module>`` for each family package
+    under ``theorems/`` (the machinery at the top level and ``_``-prefixed helpers are skipped)."""
+    import theorems
+
+    names = []
+    for fam in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name):
+        if not fam.ispkg or fam.name.startswith("_"):
+            continue
+        package = importlib.import_module(f"theorems.{fam.name}")
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if not info.name.startswith("_") and not info.ispkg:
+                names.append(f"theorems.{fam.name}.{info.name}")
+    return names
+
+
 def _discover() -> None:
-    """Import every claim module of the theorems package once, so that each registers itself."""
+    """Import every claim module of the family packages once, so that each registers itself."""
     global _DISCOVERED
     if _DISCOVERED:
         return
-    import theorems
-
-    for info in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name):
-        if info.name in _INFRASTRUCTURE or info.name.startswith("_"):
-            continue
-        importlib.import_module(f"theorems.{info.name}")
+    for name in claim_modules():
+        importlib.import_module(name)
     _DISCOVERED = True
 
 

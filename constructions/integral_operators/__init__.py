@@ -1,0 +1,1 @@
+"""integral operators family."""

@@ -1,0 +1,353 @@
+"""An explicit single-layer transformer approximator of sequence-to-sequence maps (issue: Gumaan 2025).
+
+Gumaan, "Universal Approximation Theorem for a Single-Layer Transformer" (arXiv 2507.10581, 2025)
+states that one softmax self-attention layer followed by a position-wise ReLU feed-forward layer
+approximates any continuous sequence-to-sequence map on a compact set. This module builds such a
+layer *explicitly* for f : [0,1]^{d x n} -> R^{d x n} and a grid width delta = 1/N, exports its
+weights as float64 arrays and runs them through a reference forward pass.
+
+What the construction uses (be honest about it)
+-----------------------------------------------
+* **Positional encodings** (one-hot e_k appended to token k). Without them every layer is
+  permutation equivariant and non-equivariant targets are out of reach (see ``theorems.universal.gumaan2025``).
+* **One extra "sink" token** (a fixed column appended to the sequence; the read-out ignores it).
+* **H = D (N - 1) heads of head dimension 1** (D = d n), so exp(<W_Q z, W_K z'>/sqrt(1)) is the
+  standard scaled dot-product score.
+
+Attention: soft thresholds. Head h = (p, i, j) (position p, coordinate i, threshold t_j = j delta,
+j = 1..N-1) has a constant query (the bias channel) and the key score
+
+    s_l = (beta - t_j/tau) [l = p] + x_{l,i}/tau + beta [l = sink],   beta = 1/tau + 40,
+
+and value v_l = [l = p]. Every query therefore receives
+
+    S_{p,i,j} = e^{beta + (x_{p,i} - t_j)/tau} / (e^{beta + (x_{p,i}-t_j)/tau} + e^{beta} + sum_{l != p} e^{x_{l,i}/tau})
+              = sigma((x_{p,i} - t_j)/tau) (1 - O(n e^{-40})),
+
+a logistic step of width tau at t_j, written to its own register channel. With S_0 = 1, S_N = 0,
+T_m = S_m - S_{m+1} (m = 0..N-1) is a one-dimensional partition of unity (soft cell indicators).
+
+Feed-forward layer (one hidden ReLU layer): for every cell G in {0..N-1}^D and output position k,
+
+    h_{G,k} = ReLU( sum_{(p,i)} T_{G_{p,i}}(x_{p,i}) - D + e_k[token] ),
+
+(the Lukasiewicz t-norm of the D soft indicators, gated by the token's own position), and the
+layer writes sum_G f(c_G)_{:,k} h_{G,k} - x_k into the x-channels (c_G = cell centre; the -x_k
+cancels the residual through ReLU(x) - ReLU(-x)). Read-out: channels 0..d-1 of columns 0..n-1.
+
+Error (proved in ``theorems.universal.gumaan2025`` and measured there): on the set K of inputs with at most
+one coordinate within eta = 40 tau of an interior face, the output is a convex combination of
+f(c_G) over cells whose centres lie within delta/2 + eta of X in the max-norm, so
+
+    |T(X) - f(X)|_max <= omega_f(delta/2 + eta) + O(D e^{-40}) ||f||_inf   (c = 1/2 + eta/delta).
+
+At corners (two coordinates on faces at once) the t-norm loses mass and the output is not a
+convex combination: sup-norm approximation there needs another layer; L^p errors still converge.
+
+Parameter count (exact, see :func:`parameter_count`): n N^D hidden cell units with 2D + 2
+non-zero inputs each, i.e. Theta(delta^{-dn}) parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from numerics.validation import check_int
+
+__all__ = [
+    "SingleLayerApproximator",
+    "build_single_layer",
+    "export_weights",
+    "reference_forward",
+    "structured_forward",
+    "parameter_count",
+    "embedding_width",
+    "LEAK_MARGIN",
+]
+
+LEAK_MARGIN = 40.0
+"""beta - 1/tau: how far the non-selected tokens' scores sit below the sink (leakage e^{-40})."""
+
+Target = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SingleLayerApproximator:
+    """The construction: target values at cell centres and the soft-threshold width tau.
+
+    values -- array of shape (N,)*D + (d, n): f(c_G) for every cell G (row-major over (p, i),
+              coordinate (i, p) of X is flattened as p * d + i).
+    """
+
+    d: int
+    n: int
+    N: int
+    tau: float
+    values: np.ndarray
+
+    @property
+    def D(self) -> int:
+        return self.d * self.n
+
+    @property
+    def delta(self) -> float:
+        return 1.0 / self.N
+
+    @property
+    def beta(self) -> float:
+        return 1.0 / self.tau + LEAK_MARGIN
+
+
+def _check_inputs(X, d: int, n: int) -> np.ndarray:
+    arr = np.asarray(X)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise TypeError(f"inputs must be a real numeric array, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != (d, n):
+        raise ValueError(f"inputs must have shape (batch, {d}, {n}) or ({d}, {n}), got {np.shape(X)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("inputs must be finite (found NaN or inf)")
+    if np.any(arr < 0) or np.any(arr > 1):
+        raise ValueError("inputs must lie in the compact domain [0, 1]^{d x n}")
+    return arr
+
+
+def cell_centres(N: int, D: int) -> np.ndarray:
+    """All cell centres c_G, shape (N**D, D), G in row-major order."""
+    c = (np.arange(N) + 0.5) / N
+    grids = np.meshgrid(*([c] * D), indexing="ij")  # row-major, as itertools.product
+    return np.stack([g.ravel() for g in grids], axis=1).astype(np.float64)
+
+
+def build_single_layer(f: Target, d: int, n: int, delta: float, *, tau: float | None = None
+                       ) -> SingleLayerApproximator:
+    """Build the single-layer approximator of ``f`` on the delta-grid (delta = 1/N).
+
+    ``f`` maps a batch (B, d, n) of inputs to (B, d, n) outputs. ``tau`` (the logistic width,
+    inverse softmax temperature 1/tau) defaults to 1e-6 * delta, small enough that on random inputs
+    two coordinates are within 40 tau of a face with probability ~ (D choose 2)(80e-6)^2.
+    """
+    d = check_int("d", d, 1, type_error=ValueError)
+    n = check_int("n", n, 1, type_error=ValueError)
+    if not isinstance(delta, float | int) or not np.isfinite(delta) or delta <= 0 or delta > 1:
+        raise ValueError(f"delta must be a number in (0, 1], got {delta!r}")
+    N = int(round(1.0 / delta))
+    if N < 1 or abs(N * delta - 1.0) > 1e-9:
+        raise ValueError(f"delta must be 1/N for an integer N, got {delta!r}")
+    D = d * n
+    if N**D > 5_000_000:
+        raise ValueError(f"grid too large: N^D = {N}^{D} cells (the grid grows like delta^(-d n))")
+    if tau is None:
+        tau = 1e-6 / N
+    if not np.isfinite(tau) or tau <= 0:
+        raise ValueError(f"tau must be finite and positive, got {tau!r}")
+    centres = cell_centres(N, D)
+    X = centres.reshape(-1, n, d).transpose(0, 2, 1)  # flat index p * d + i -> X[i, p]
+    vals = np.asarray(f(X), dtype=np.float64)
+    if vals.shape != (N**D, d, n):
+        raise ValueError(f"target must map (B, {d}, {n}) to (B, {d}, {n}), got {vals.shape}")
+    if not np.all(np.isfinite(vals)):
+        raise ValueError("target values at the cell centres are not finite")
+    return SingleLayerApproximator(d, n, N, float(tau), vals.reshape((N,) * D + (d, n)))
+
+
+# --- exported weights ------------------------------------------------------------------------
+
+
+def embedding_width(d: int, n: int, N: int) -> int:
+    """E = d (x) + n (positions) + 1 (bias) + 1 (sink flag) + D (N - 1) (registers)."""
+    return d + n + 2 + d * n * (N - 1)
+
+
+def export_weights(c: SingleLayerApproximator) -> dict[str, np.ndarray]:
+    """The layer as a dict of float64 arrays (layout below; E = :func:`embedding_width`).
+
+    Tokens are columns of Z in R^{E x (n+1)}: column k < n is
+    ``embed_x @ x_k + embed_pos[:, k] + embed_bias``; column n is ``sink``.
+    Attention (H heads, head dim 1, softmax over keys, no masking):
+        A = sum_h W_O[h] W_V[h] Z softmax_keys((W_K[h] Z)^T (W_Q[h] Z)),   Z1 = Z + A.
+    Feed-forward: Z2 = Z1 + W_2 ReLU(W_1 Z1 + b_1) + b_2.
+    Output: readout @ Z2[:, :n]  (shape (d, n)).
+    Channels: [0, d) x; [d, d+n) one-hot position; d+n bias; d+n+1 sink flag; then register
+    r(p, i, j) = d + n + 2 + ((p d + i)(N - 1) + j - 1) for j = 1..N-1.
+    """
+    d, n, N, D = c.d, c.n, c.N, c.D
+    E = embedding_width(d, n, N)
+    bias, sink = d + n, d + n + 1
+    H = D * (N - 1)
+
+    def reg(q: int, j: int) -> int:  # q = p d + i
+        return d + n + 2 + q * (N - 1) + (j - 1)
+
+    W_Q = np.zeros((H, 1, E))
+    W_K = np.zeros((H, 1, E))
+    W_V = np.zeros((H, 1, E))
+    W_O = np.zeros((H, E, 1))
+    beta, tau = c.beta, c.tau
+    h = 0
+    for p in range(n):
+        for i in range(d):
+            q = p * d + i
+            for j in range(1, N):
+                t = j / N
+                W_Q[h, 0, bias] = 1.0
+                W_K[h, 0, d + p] = beta - t / tau
+                W_K[h, 0, i] = 1.0 / tau
+                W_K[h, 0, sink] = beta
+                W_V[h, 0, d + p] = 1.0
+                W_O[h, reg(q, j), 0] = 1.0
+                h += 1
+    cells = list(itertools.product(range(N), repeat=D))
+    hidden = n * len(cells) + 2 * d
+    W_1 = np.zeros((hidden, E))
+    b_1 = np.zeros(hidden)
+    W_2 = np.zeros((E, hidden))
+    u = 0
+    for k in range(n):
+        for G in cells:
+            # sum_q T_{G_q}(x_q) with T_m = S_m - S_{m+1}, S_0 = 1 (bias), S_N = 0.
+            const = 0.0
+            for q, m in enumerate(G):
+                if m == 0:
+                    const += 1.0
+                else:
+                    W_1[u, reg(q, m)] += 1.0
+                if m + 1 <= N - 1:
+                    W_1[u, reg(q, m + 1)] -= 1.0
+            W_1[u, d + k] = 1.0
+            b_1[u] = const - D
+            W_2[:d, u] = c.values[G][:, k]
+            u += 1
+    for i in range(d):  # cancel the residual x: -x = -ReLU(x) + ReLU(-x)
+        W_1[u, i] = 1.0
+        W_2[i, u] = -1.0
+        W_1[u + 1, i] = -1.0
+        W_2[i, u + 1] = 1.0
+        u += 2
+    embed_x = np.zeros((E, d))
+    embed_x[:d, :d] = np.eye(d)
+    embed_pos = np.zeros((E, n))
+    embed_pos[d:d + n, :] = np.eye(n)
+    embed_bias = np.zeros(E)
+    embed_bias[bias] = 1.0
+    sink_col = np.zeros(E)
+    sink_col[bias] = 1.0
+    sink_col[sink] = 1.0
+    readout = np.zeros((d, E))
+    readout[:, :d] = np.eye(d)
+    return {"embed_x": embed_x, "embed_pos": embed_pos, "embed_bias": embed_bias, "sink": sink_col,
+            "W_Q": W_Q, "W_K": W_K, "W_V": W_V, "W_O": W_O, "W_1": W_1, "b_1": b_1,
+            "W_2": W_2, "b_2": np.zeros(E), "readout": readout}
+
+
+def _softmax_keys(S: np.ndarray) -> np.ndarray:
+    S = S - S.max(axis=-2, keepdims=True)
+    e = np.exp(S)
+    return e / e.sum(axis=-2, keepdims=True)
+
+
+def reference_forward(weights: dict[str, np.ndarray], X) -> np.ndarray:
+    """Run exported weights on inputs X (shape (d, n) or (B, d, n)); returns (B, d, n) float64."""
+    d, n = weights["embed_x"].shape[1], weights["embed_pos"].shape[1]
+    Xb = _check_inputs(X, d, n)
+    out = np.empty_like(Xb)
+    for b, x in enumerate(Xb):
+        Z = weights["embed_x"] @ x + weights["embed_pos"] + weights["embed_bias"][:, None]
+        Z = np.concatenate([Z, weights["sink"][:, None]], axis=1)
+        Q = np.einsum("hme,et->hmt", weights["W_Q"], Z)
+        K = np.einsum("hme,et->hmt", weights["W_K"], Z)
+        V = np.einsum("hme,et->hmt", weights["W_V"], Z)
+        P = _softmax_keys(np.einsum("hml,hmk->hlk", K, Q))  # (H, keys, queries)
+        A = np.einsum("hem,hml,hlk->ek", weights["W_O"], V, P)
+        Z1 = Z + A
+        Z2 = Z1 + weights["W_2"] @ np.maximum(weights["W_1"] @ Z1 + weights["b_1"][:, None], 0.0) \
+            + weights["b_2"][:, None]
+        out[b] = weights["readout"] @ Z2[:, :n]
+    return out
+
+
+def soft_thresholds(c: SingleLayerApproximator, Xb: np.ndarray) -> np.ndarray:
+    """S[b, q, j] for j = 0..N (S_0 = 1, S_N = 0): the attention heads' outputs, in closed form.
+
+    The head (p, i, j) softmax is evaluated exactly as the ratio in the module docstring
+    (scores shifted by their maximum), including the leakage of the non-selected tokens.
+    """
+    d, n, N = c.d, c.n, c.N
+    B = Xb.shape[0]
+    S = np.zeros((B, c.D, N + 1))
+    S[:, :, 0] = 1.0
+    t = np.arange(1, N) / N
+    beta, tau = c.beta, c.tau
+    for p in range(n):
+        for i in range(d):
+            xi = Xb[:, i, :]  # (B, n)
+            s_sel = beta + (xi[:, p, None] - t[None, :]) / tau  # (B, N-1)
+            others = np.delete(xi, p, axis=1) / tau  # (B, n-1)
+            m = np.maximum(np.maximum(s_sel, beta), others.max(axis=1, initial=-np.inf)[:, None])
+            num = np.exp(s_sel - m)
+            den = num + np.exp(beta - m) + np.exp(others[:, :, None] - m[:, None, :]).sum(axis=1)
+            S[:, p * d + i, 1:N] = num / den
+    return S
+
+
+def structured_forward(c: SingleLayerApproximator, X) -> np.ndarray:
+    """The same layer evaluated cell-sparsely: sum_G f(c_G)_k ReLU(sum_q T_{G_q} - D + 1).
+
+    Only cells whose every soft indicator exceeds a per-coordinate threshold can have a positive
+    pre-activation (see the comment below), so the sum over the product of per-coordinate
+    supports equals the full sum over N^D cells exactly. Cost per input: prod_q |supp_q|.
+    """
+    Xb = _check_inputs(X, c.d, c.n)
+    S = soft_thresholds(c, Xb)
+    T = S[:, :, :-1] - S[:, :, 1:]  # (B, D, N)
+    D = c.D
+    out = np.zeros_like(Xb)
+    for b in range(Xb.shape[0]):
+        # pre = T_q - sum_{q' != q} (1 - T_{q'}) <= T_q - sum_{q' != q} (1 - max T_{q'}) =: T_q - thr_q,
+        # so only indices with T_q > max(thr_q, 0) can contribute (exact pruning).
+        slack = 1.0 - T[b].max(axis=1)
+        thr = np.maximum(slack.sum() - slack, 0.0)
+        supports = [np.flatnonzero(T[b, q] > thr[q]) for q in range(D)]
+        if any(s.size == 0 for s in supports):
+            continue
+        pre = np.full(tuple(s.size for s in supports), 1.0 - D)
+        for q, s in enumerate(supports):
+            shape = [1] * D
+            shape[q] = s.size
+            pre = pre + T[b, q, s].reshape(shape)
+        w = np.maximum(pre, 0.0)
+        out[b] = np.tensordot(w, c.values[np.ix_(*supports)], axes=D)
+    return out
+
+
+def parameter_count(d: int, n: int, N: int) -> dict[str, int]:
+    """Exact counts for the exported layer (``dense`` = all stored entries, ``nonzero`` = non-zeros).
+
+    Non-zeros (generic target, f(c_G) != 0 entrywise): attention 6 per head (query 1, key 3,
+    value 1, output 1), H = D (N-1) heads; per position k and cell G: W_1 has 1 (position) +
+    sum_q ([G_q >= 1] + [G_q <= N-2]) entries, b_1 is non-zero unless G = 0, W_2 has d entries;
+    summed over cells, W_1 gives N^D + 2 D (N-1) N^{D-1}. Residual cancellation 4 d; embedding
+    d + n + 1, sink 2, read-out d. Leading term: n (2 D + 2 + d) N^D = Theta(delta^{-dn}).
+    """
+    D = d * n
+    E = embedding_width(d, n, N)
+    H = D * (N - 1)
+    cells = N**D
+    hidden = n * cells + 2 * d
+    dense = (4 * H * E) + hidden * E + hidden + E * hidden + E + E * d + E * n + E + E + d * E
+    attn_nz = 6 * H
+    # W_1 non-zeros of one cell unit: 1 (position) + sum_q ([G_q >= 1] + [G_q <= N - 2]).
+    # Summed over cells: N^D + D N^{D-1} * ((N - 1) + (N - 1)) = N^D + 2 D (N-1) N^{D-1}.
+    w1_cells = cells + 2 * D * (N - 1) * N ** (D - 1) if N > 1 else cells
+    # b_1 = (#{q: G_q = 0}) - D is zero only when every G_q = 0: one cell per position.
+    b1 = cells - 1
+    w2 = d * cells  # generic target: f(c_G) entries non-zero
+    nonzero = attn_nz + n * (w1_cells + b1 + w2) + 4 * d + (d + n + 1 + 2) + d
+    return {"dense": int(dense), "nonzero": int(nonzero), "heads": int(H), "hidden": int(hidden),
+            "width": int(E)}

@@ -1,0 +1,85 @@
+"""Bai et al. (2023): exact ridge GD by ReLU attention on drawn cases, the contraction bound and
+Theorem 4's layer count on drawn problems, the negative controls, and the figures."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import theorems.in_context.bai2023 as bai
+from constructions.in_context.icl import (
+    relu_attention_forward,
+    ridge_embed,
+    ridge_gd_layers,
+    ridge_read_weights,
+)
+from numerics.random import rng
+from numerics.strategies import seeds
+from numerics.tolerance import compare
+from theorems.in_context._common import draw_regression
+from theorems.registry import get
+
+
+@given(d=st.integers(1, 6), n=st.integers(1, 12), lam=st.floats(0.0, 1.0), eta_scale=st.floats(0.1, 2.2),
+       steps=st.integers(1, 10), seed=seeds())
+def test_relu_layers_are_exact_ridge_gd(d, n, lam, eta_scale, steps, seed):
+    X, y, xq = draw_regression(rng(seed), d, n, 30.0)
+    eta = eta_scale / (1.0 + lam)
+    H = bai.run_ridge_transformer(X, y, xq, eta, lam, steps)
+    ws = bai.ridge_gd_iterates(X, y, eta, lam, steps)
+    M = bai.ridge_error_bound(X, y, eta, lam, ws)
+    cmp = compare(H[d + 1:2 * d + 1], np.repeat(ws[-1][:, None], n + 1, axis=1), size=n + d + 4,
+                  cond=M / max(np.abs(ws[-1]).max(), 1e-300), c=1.0)
+    assert cmp.ok, cmp.describe()
+
+
+@given(d=st.integers(1, 5), n=st.integers(1, 10), cond=st.floats(1.0, 30.0), lam=st.floats(0.01, 1.0),
+       L=st.integers(1, 200), seed=seeds())
+def test_contraction_bound_on_drawn_problems(d, n, cond, lam, L, seed):
+    X, y, xq = draw_regression(rng(seed), d, n, cond)
+    S = X.T @ X / n
+    ev = np.linalg.eigvalsh(S)
+    alpha, beta = max(ev.min(), 0.0), ev.max()
+    w_star = np.linalg.solve(S + lam * np.eye(d), X.T @ y / n)
+    H = relu_attention_forward(ridge_embed(X, y, xq), ridge_gd_layers(d, 1.0 / (beta + lam), lam, L))
+    err = np.linalg.norm(ridge_read_weights(H) - w_star)
+    kappa = (beta + lam) / (alpha + lam)
+    bound = (1 - 1 / kappa) ** L * np.linalg.norm(w_star) + 4 * 2.0**-52 * (n + d + 4) * kappa * np.linalg.norm(w_star)
+    assert err <= bound, (err, bound)
+
+
+def test_theorem4_layer_formula():
+    assert bai.theorem4_layers(1.0, 1.0, 2.0, 0.5) == math.ceil(2 * math.log(2.0)) + 1
+    assert bai.theorem4_layers(10.0, 2.0, 3.0, 1e-3) == math.ceil(20 * math.log(3000.0)) + 1
+    assert bai.theorem4_layers(5.0, 1.0, 1.0, 10.0) == 1  # eps above B_x B_w / 2: no GD step needed
+
+
+def test_dropping_lam_converges_to_ols_not_ridge():
+    X, y, xq = draw_regression(rng(5), 3, 10, 3.0)
+    H = relu_attention_forward(ridge_embed(X, y, xq), ridge_gd_layers(3, 0.5, 0.0, 400))
+    np.testing.assert_allclose(ridge_read_weights(H), np.linalg.lstsq(X, y, rcond=None)[0], rtol=1e-9, atol=1e-12)
+    assert np.linalg.norm(ridge_read_weights(H) - bai.ridge_solution(X, y, 0.5)) > 1e-2
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_claims_and_controls_for_other_seeds(seed):
+    for cid in ("bai2023.ridge_gd_exact", "bai2023.ridge_contraction", "bai2023.ridge_layers"):
+        claim = get(cid)
+        v = claim.check("fast", seed)
+        assert v.holds, f"{cid}: {v.measured}"
+        for name, cv in claim.run_controls("fast", seed).items():
+            assert not cv.holds, f"{cid} control {name} accepted: {cv.measured}"
+
+
+def test_contraction_is_tight_somewhere_and_figures_draw():
+    v = get("bai2023.ridge_contraction").check("fast", 0)
+    assert 0.5 < v.evidence["max_ratio"] <= 1.0  # the factor 1 - 1/kappa is attained up to w*'s direction
+    assert get("bai2023.ridge_contraction").plot(v).axes
+    v4 = get("bai2023.ridge_layers").check("fast", 0)
+    frac = v4.evidence["fraction_of_L_needed_at_1e-6"]
+    assert np.nanmax(frac) < 0.75  # quadratic loss: about half of Theorem 4's L suffices
+    assert get("bai2023.ridge_layers").plot(v4).axes
+    nl = get("bai2023.no_leak")
+    assert nl.plot(nl.check("fast", 0)).axes

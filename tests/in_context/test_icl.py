@@ -1,0 +1,401 @@
+"""Property tests of constructions.in_context.icl: the LSA forward pass, the GD / preconditioned / GD++ layers
+and the ReLU ridge layers against independent references (plain numpy loops and a forward pass
+written here), the one-unmasked-layer property, the jax path, dtypes and input validation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.in_context.icl import (
+    LSALayer,
+    ReLUAttentionLayer,
+    embed,
+    gd_layers,
+    gdpp_layers,
+    lsa_forward,
+    preconditioned_gd_layers,
+    read_prediction,
+    relu_attention_forward,
+    ridge_embed,
+    ridge_gd_layers,
+    ridge_read_prediction,
+    ridge_read_weights,
+)
+from numerics import EPS
+from numerics.random import matrix_with_condition, rng
+from numerics.strategies import condition_numbers, seeds
+from numerics.tolerance import assert_close
+from theorems.in_context._common import residual_error_bound
+
+# --- independent references written here ---------------------------------------------------------
+
+
+def plain_gd(X, y, eta, steps, A=None):
+    n, d = X.shape
+    A = np.eye(d) if A is None else A
+    w = np.zeros(d)
+    ws = [w]
+    for _ in range(steps):
+        w = w - eta * A @ (X.T @ (X @ w - y) / n)
+        ws.append(w)
+    return np.array(ws)
+
+
+def plain_lsa(Z, W_KQ, W_PV, n, mask_query=True):
+    """Z + (1/n) W_PV Z M Z^T W_KQ Z with an explicit M, one layer, plain numpy."""
+    T = Z.shape[1]
+    M = np.diag([1.0] * n + [0.0 if mask_query else 1.0] * (T - n))
+    return Z + (W_PV @ Z @ M @ Z.T @ W_KQ @ Z) / n
+
+
+def problem(d, n, cond, seed, m=1):
+    g = rng(seed)
+    X = matrix_with_condition(n, d, cond, g) * np.sqrt(n)  # lambda_max(X^T X / n) = 1
+    y = X @ g.standard_normal(d) + 0.1 * g.standard_normal(n)
+    Xq = g.standard_normal((m, d))
+    return X, y, (Xq[0] if m == 1 else Xq)
+
+
+def gd_tolerance_check(X, y, xq, eta, ws, out, what, A=None):
+    n, d = X.shape
+    actual = np.concatenate([out[d, :n], [read_prediction(out)]])
+    reference = np.concatenate([y - X @ ws[-1], [ws[-1] @ xq]])
+    M = residual_error_bound(X, y, xq, eta, ws, None if A is None else [A] * (len(ws) - 1))
+    size = n + d + 3 if A is None else n + 2 * d + 3
+    return assert_close(actual, reference, size=size, cond=M / np.max(np.abs(reference)), c=1.0, what=what)
+
+
+# --- GD layers vs a plain GD loop --------------------------------------------------------------------
+
+
+@given(d=st.integers(1, 6), n=st.integers(1, 12), eta_scale=st.floats(-1.0, 3.0), steps=st.integers(1, 6),
+       cond=condition_numbers(1e6), seed=seeds())
+def test_gd_layers_match_plain_gd_loop(d, n, eta_scale, steps, cond, seed):
+    """Any eta (negative, divergent > 2/lambda_max included), n < d, cond(X) up to 1e6."""
+    X, y, xq = problem(d, n, cond, seed)
+    eta = eta_scale  # lambda_max(S) = 1
+    out = lsa_forward(embed(X, y, xq), gd_layers(d, eta, steps))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out[:d], embed(X, y, xq)[:d])  # x-rows untouched
+    gd_tolerance_check(X, y, xq, eta, plain_gd(X, y, eta, steps), out, "K-layer LSA vs GD loop")
+
+
+@given(d=st.integers(1, 5), n=st.integers(1, 10), eta=st.floats(-2.0, 2.0), steps=st.integers(1, 4),
+       mask=st.booleans(), m=st.integers(1, 3), seed=seeds())
+def test_lsa_forward_matches_independent_forward(d, n, eta, steps, mask, m, seed):
+    """gd_layers' matrices through a forward pass written here (explicit M), several queries."""
+    X, y, Xq = problem(d, n, 10.0, seed, m=m)
+    Z = embed(X, y, Xq)
+    layers = gd_layers(d, eta, steps)
+    ref = Z
+    for layer in layers:
+        ref = plain_lsa(ref, layer.W_KQ, layer.W_PV, n, mask_query=mask)
+    out = lsa_forward(Z, layers, mask_query=mask, n_context=n)
+    # same arithmetic in another association order: (n + d + 2) roundings per entry and layer,
+    # amplified by at most (1 + |eta| B^2) per later layer (max-norm); scale = max|entries seen|
+    b2 = float(np.max(np.sum(Z[:d] ** 2, axis=0)))
+    grow = (1.0 + abs(eta) * b2) ** steps
+    scale = max(float(np.max(np.abs(Z))), float(np.max(np.abs(ref))))
+    assert_close(out, ref, size=n + d + 2, cond=grow * scale / np.max(np.abs(ref)), c=2.0,
+                 what="lsa_forward vs explicit-M forward")
+
+
+def test_paper_matrices_compose_to_merged_weights():
+    layer = gd_layers(3, 0.37, 1)[0]
+    np.testing.assert_array_equal(layer.W_K.T @ layer.W_Q, layer.W_KQ)
+    np.testing.assert_array_equal(layer.P @ layer.W_V, layer.W_PV)
+    assert layer.W_PV[3, 3] == -0.37 and np.count_nonzero(layer.W_PV) == 1
+
+
+@given(d=st.integers(1, 6), n=st.integers(1, 12), eta=st.floats(0.05, 2.5), seed=seeds())
+def test_one_unmasked_layer_still_agrees_two_do_not(d, n, eta, seed):
+    """The query's value is W_PV (x_q, 0) = 0, so one unmasked layer is bit-identical; after it the
+    query's y-slot is -pred != 0 and a second unmasked layer feeds it back."""
+    X, y, xq = problem(d, n, 10.0, seed)
+    Z = embed(X, y, xq)
+    one_masked = lsa_forward(Z, gd_layers(d, eta, 1))
+    one_unmasked = lsa_forward(Z, gd_layers(d, eta, 1), mask_query=False)
+    np.testing.assert_array_equal(one_masked, one_unmasked)
+    two_masked = lsa_forward(Z, gd_layers(d, eta, 2))
+    two_unmasked = lsa_forward(Z, gd_layers(d, eta, 2), mask_query=False)
+    # the extra term is (eta/n) * pred_1 * ||x_q||^2 in the query slot
+    pred1 = read_prediction(one_masked)
+    expected_gap = eta / n * pred1 * float(xq @ xq)
+    gap = read_prediction(two_masked) - read_prediction(two_unmasked)
+    if abs(expected_gap) > 1e-8 * max(1.0, abs(read_prediction(two_masked))):
+        assert abs(gap - expected_gap) <= 1e-9 * max(1.0, abs(expected_gap)) + 1e-12
+        assert gap != 0.0
+
+
+def test_unmasked_two_layers_differ_on_a_fixed_case():
+    X, y, xq = problem(3, 5, 3.0, 7)
+    Z = embed(X, y, xq)
+    a = read_prediction(lsa_forward(Z, gd_layers(3, 1.0, 2)))
+    b = read_prediction(lsa_forward(Z, gd_layers(3, 1.0, 2), mask_query=False))
+    assert abs(a - b) > 1e-3 * abs(a)
+
+
+def test_read_prediction_sign_and_gd_with_n_less_than_d():
+    """n = 1 < d: one GD step gives w_1 = eta y_1 x_1 (exactly representable data)."""
+    X = np.array([[1.0, 2.0, 0.0]])
+    y = np.array([3.0])
+    xq = np.array([0.5, 0.25, 4.0])
+    out = lsa_forward(embed(X, y, xq), gd_layers(3, 0.5, 1))
+    w1 = 0.5 * 3.0 * X[0]
+    assert read_prediction(out) == w1 @ xq
+    assert out[3, 1] == -(w1 @ xq)  # the query's y-slot holds minus the prediction
+
+
+# --- preconditioned GD and GD++ -------------------------------------------------------------------------
+
+
+@given(d=st.integers(1, 6), n=st.integers(1, 12), eta=st.floats(0.05, 1.5), steps=st.integers(1, 5),
+       cond=condition_numbers(1e4), seed=seeds())
+def test_preconditioned_layers_match_loop_for_nonsymmetric_A(d, n, eta, steps, cond, seed):
+    X, y, xq = problem(d, n, cond, seed)
+    A = rng(seed + 1).standard_normal((d, d))
+    A /= np.linalg.norm(A, 2)
+    out = lsa_forward(embed(X, y, xq), preconditioned_gd_layers([A] * steps, eta))
+    gd_tolerance_check(X, y, xq, eta, plain_gd(X, y, eta, steps, A), out, "preconditioned", A=A)
+
+
+def test_preconditioned_with_identity_equals_gd_layers():
+    X, y, xq = problem(4, 6, 10.0, 3)
+    Z = embed(X, y, xq)
+    a = lsa_forward(Z, preconditioned_gd_layers(np.stack([np.eye(4)] * 3), 0.8))
+    b = lsa_forward(Z, gd_layers(4, 0.8, 3))
+    np.testing.assert_array_equal(a, b)
+
+
+@given(d=st.integers(1, 5), n=st.integers(1, 10), gamma=st.floats(-1.0, 1.5), seed=seeds())
+def test_gdpp_spectral_map(d, n, gamma, seed):
+    """One GD++ layer maps the eigenvalues of S = X^T X / n by lambda (1 - gamma lambda)^2."""
+    X, y, xq = problem(d, n, 30.0, seed)
+    out = lsa_forward(embed(X, y, xq), gdpp_layers(d, 0.3, gamma, 1))
+    X1 = out[:d, :n].T
+    lam = np.linalg.eigvalsh(X.T @ X / n)
+    mapped = np.sort(lam * (1 - gamma * lam) ** 2)
+    b2 = float(np.max(np.sum(X * X, axis=1)))
+    cond = (1 + abs(gamma) * b2) ** 2 * lam.max() / max(mapped.max(), 1e-300)
+    assert_close(np.sort(np.linalg.eigvalsh(X1.T @ X1 / n)), mapped, size=n + d + 3, cond=cond, c=4.0,
+                 what="GD++ spectrum")
+    # the query token is transformed by the same (I - gamma S)
+    S = X.T @ X / n
+    np.testing.assert_allclose(out[:d, n], (np.eye(d) - gamma * S) @ xq, rtol=0, atol=50 * EPS * (1 + abs(gamma) * b2) * np.abs(xq).max())
+
+
+# --- ReLU ridge layers -------------------------------------------------------------------------------------
+
+
+def plain_relu_attention(H, layer, n):
+    """h_i + (1/n) sum_m sum_{j <= n} relu(<Q h_i, K h_j>) V h_j, column by column."""
+    out = H.copy()
+    D, T = H.shape
+    for i in range(T):
+        acc = np.zeros(D)
+        for m in range(layer.heads):
+            for j in range(n):
+                s = (layer.Q[m] @ H[:, i]) @ (layer.K[m] @ H[:, j])
+                acc += max(s, 0.0) * (layer.V[m] @ H[:, j])
+        out[:, i] = H[:, i] + acc / n
+    return out
+
+
+@given(d=st.integers(1, 5), n=st.integers(1, 10), eta_scale=st.floats(0.05, 2.2), lam=st.floats(0.0, 2.0),
+       steps=st.integers(1, 6), seed=seeds())
+def test_ridge_layers_take_exact_ridge_gd_steps(d, n, eta_scale, lam, steps, seed):
+    X, y, xq = problem(d, n, 100.0, seed)
+    eta = eta_scale / (1.0 + lam)
+    H = relu_attention_forward(ridge_embed(X, y, xq), ridge_gd_layers(d, eta, lam, steps))
+    w = np.zeros(d)
+    for _ in range(steps):
+        w = w - eta * (X.T @ (X @ w - y) / n + lam * w)
+    from theorems.in_context.bai2023 import ridge_error_bound, ridge_gd_iterates
+
+    ws = ridge_gd_iterates(X, y, eta, lam, steps)
+    np.testing.assert_allclose(ws[-1], w, rtol=0, atol=0)
+    M = ridge_error_bound(X, y, eta, lam, ws)
+    assert_close(H[d + 1:2 * d + 1], np.repeat(w[:, None], n + 1, axis=1), size=n + d + 4,
+                 cond=M / max(np.abs(w).max(), 1e-300), c=1.0, what="ridge ReLU layers vs loop")
+    assert_close(np.array([ridge_read_prediction(H)]), np.array([w @ xq]), size=n + 2 * d + 4,
+                 cond=M * np.abs(xq).sum() / max(abs(w @ xq), 1e-300) + 1.0, c=1.0, what="ridge prediction")
+
+
+def test_relu_forward_matches_explicit_loop():
+    X, y, xq = problem(3, 4, 5.0, 11)
+    H = ridge_embed(X, y, xq)
+    layer = ridge_gd_layers(3, 0.4, 0.2, 1)[0]
+    for _ in range(3):
+        ref = plain_relu_attention(H, layer, 4)
+        H_new = relu_attention_forward(H, [layer])
+        np.testing.assert_allclose(H_new, ref, rtol=0, atol=100 * EPS * np.abs(ref).max())
+        H = H_new
+
+
+def test_ridge_read_weights_is_w_slot():
+    H = ridge_embed(np.ones((2, 2)), np.ones(2), np.ones(2))
+    assert H.shape == (6, 3)
+    np.testing.assert_array_equal(ridge_read_weights(H), np.zeros(2))
+    np.testing.assert_array_equal(H[-1], np.ones(3))
+
+
+# --- jax path, dtypes ----------------------------------------------------------------------------------
+
+
+def test_jax_path_matches_numpy_and_is_differentiable():
+    X, y, xq = problem(3, 6, 10.0, 5)
+    Z = embed(X, y, xq)
+    layers = gd_layers(3, 0.9, 4)
+    out_np = lsa_forward(Z, layers)
+    out_jax = lsa_forward(jnp.asarray(Z), layers)
+    assert isinstance(out_jax, jax.Array) and out_jax.dtype == jnp.float64
+    np.testing.assert_allclose(np.asarray(out_jax), out_np, rtol=1e-13, atol=1e-13)
+    grad = jax.grad(lambda Zj: read_prediction(lsa_forward(Zj, layers)))(jnp.asarray(Z))
+    assert grad.dtype == jnp.float64 and np.all(np.isfinite(np.asarray(grad)))
+    # derivative w.r.t. the query's label slot: the residual pass-through only
+    assert float(grad[3, -1]) == -1.0
+    # finite-difference check of one context label derivative
+    h = 1e-6
+    Zp, Zm = Z.copy(), Z.copy()
+    Zp[3, 0] += h
+    Zm[3, 0] -= h
+    fd = (read_prediction(lsa_forward(Zp, layers)) - read_prediction(lsa_forward(Zm, layers))) / (2 * h)
+    assert abs(fd - float(grad[3, 0])) <= 1e-7 * max(1.0, abs(fd))
+
+
+def test_embed_jax_inputs_give_jax_and_grad_through_labels():
+    X, y, xq = problem(2, 4, 3.0, 9)
+    layers = gd_layers(2, 0.5, 2)
+
+    def pred(yj):
+        return read_prediction(lsa_forward(embed(jnp.asarray(X), yj, jnp.asarray(xq)), layers))
+
+    g = jax.grad(pred)(jnp.asarray(y))
+    # prediction is linear in y: pred(y) = g . y exactly up to rounding
+    assert abs(float(g @ y) - float(pred(jnp.asarray(y)))) < 1e-12 * max(1.0, abs(float(g @ y)))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.float64])
+def test_outputs_are_float64(dtype):
+    Z = np.arange(12).reshape(3, 4).astype(dtype)
+    assert lsa_forward(Z, gd_layers(2, 0.1, 2)).dtype == np.float64
+    assert embed(np.ones((2, 2), dtype=dtype), np.ones(2, dtype=dtype), np.ones(2, dtype=dtype)).dtype == np.float64
+    H = ridge_embed(np.ones((2, 2), dtype=dtype), np.ones(2, dtype=dtype), np.ones(2, dtype=dtype))
+    assert relu_attention_forward(H, ridge_gd_layers(2, 0.1, 0.1, 1)).dtype == np.float64
+    assert gd_layers(2, 1, 1)[0].W_PV.dtype == np.float64
+
+
+def test_layer_weights_are_read_only():
+    layer = gd_layers(2, 0.1, 1)[0]
+    with pytest.raises(ValueError):
+        layer.W_PV[0, 0] = 1.0
+
+
+def test_empty_layer_list_is_identity():
+    Z = embed(np.ones((2, 2)), np.ones(2), np.ones(2))
+    np.testing.assert_array_equal(lsa_forward(Z, []), Z)
+
+
+# --- input validation ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("d,eta,steps,exc", [
+    (0, 0.1, 1, ValueError), (-1, 0.1, 1, ValueError), (1.5, 0.1, 1, TypeError), (True, 0.1, 1, TypeError),
+    ("2", 0.1, 1, TypeError), (2, float("nan"), 1, ValueError), (2, float("inf"), 1, ValueError),
+    (2, "0.1", 1, TypeError), (2, 1j, 1, TypeError), (2, True, 1, TypeError), (2, 0.1, 0, ValueError),
+    (2, 0.1, 2.0, TypeError), (2, None, 1, TypeError),
+])
+def test_gd_layers_validates(d, eta, steps, exc):
+    with pytest.raises(exc):
+        gd_layers(d, eta, steps)
+
+
+def test_gd_layers_accepts_numpy_scalars_and_any_finite_eta():
+    assert len(gd_layers(np.int64(2), np.float32(0.5), np.int32(3))) == 3
+    for eta in (0.0, -3.0, 1e6, 7):
+        assert gd_layers(1, eta, 1)[0].W_PV[1, 1] == -float(eta)
+
+
+def test_lsa_forward_validates():
+    layers = gd_layers(2, 0.1, 1)
+    Z = embed(np.ones((3, 2)), np.ones(3), np.ones(2))
+    with pytest.raises(ValueError):
+        lsa_forward(np.ones(3), layers)                      # 1-D
+    with pytest.raises(ValueError):
+        lsa_forward(np.ones((4, 4)), layers)                 # rows != d + 1
+    with pytest.raises(ValueError):
+        lsa_forward(np.ones((3, 1)), layers)                 # no query column
+    bad = Z.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError):
+        lsa_forward(bad, layers)
+    bad[0, 0] = np.inf
+    with pytest.raises(ValueError):
+        lsa_forward(bad, layers)
+    with pytest.raises(TypeError):
+        lsa_forward(Z.astype(complex), layers)
+    with pytest.raises(TypeError):
+        lsa_forward(Z > 0, layers)
+    with pytest.raises(TypeError):
+        lsa_forward(Z, layers[0])                            # a layer, not a sequence
+    with pytest.raises(TypeError):
+        lsa_forward(Z, [np.eye(3)])
+    with pytest.raises(TypeError):
+        lsa_forward(Z, layers, mask_query=1)
+    with pytest.raises(ValueError):
+        lsa_forward(Z, layers, n_context=5)
+    with pytest.raises(ValueError):
+        lsa_forward(Z, layers, n_context=0)
+    with pytest.raises(ValueError):
+        lsa_forward(jnp.asarray(bad), layers)                # concrete jax arrays are checked too
+
+
+def test_embed_and_read_prediction_validate():
+    with pytest.raises(ValueError):
+        embed(np.ones((3, 2)), np.ones(2), np.ones(2))       # y length
+    with pytest.raises(ValueError):
+        embed(np.ones((3, 2)), np.ones(3), np.ones(3))       # query dimension
+    with pytest.raises(ValueError):
+        embed(np.ones(3), np.ones(3), np.ones(1))            # X not 2-D
+    with pytest.raises(ValueError):
+        embed(np.ones((3, 2)), np.array([1.0, np.nan, 2.0]), np.ones(2))
+    with pytest.raises(TypeError):
+        embed(np.ones((3, 2)), ["a", "b", "c"], np.ones(2))
+    with pytest.raises(ValueError):
+        embed(np.ones((0, 2)), np.ones(0), np.ones(2))
+    Z = embed(np.ones((3, 2)), np.ones(3), np.ones((2, 2)))
+    assert Z.shape == (3, 5) and np.all(Z[2, 3:] == 0)
+    with pytest.raises(ValueError):
+        read_prediction(Z, column=5)
+    with pytest.raises(TypeError):
+        read_prediction(Z, column=1.0)
+
+
+def test_layer_classes_validate():
+    with pytest.raises(ValueError):
+        LSALayer(W_KQ=np.eye(3), W_PV=np.eye(2))
+    with pytest.raises(ValueError):
+        LSALayer(W_KQ=np.ones((2, 3)), W_PV=np.ones((2, 3)))
+    with pytest.raises(ValueError):
+        LSALayer(W_KQ=np.eye(1), W_PV=np.eye(1))
+    with pytest.raises(ValueError):
+        LSALayer(W_KQ=np.full((2, 2), np.nan), W_PV=np.eye(2))
+    with pytest.raises(ValueError):
+        LSALayer(W_KQ=np.eye(2), W_PV=np.eye(2), P=np.eye(3))
+    with pytest.raises(ValueError):
+        ReLUAttentionLayer(Q=np.zeros((1, 2, 2)), K=np.zeros((1, 3, 3)), V=np.zeros((1, 2, 2)))
+    with pytest.raises(TypeError):
+        preconditioned_gd_layers(np.eye(2), 0.1)             # a single matrix, not a sequence
+    with pytest.raises(ValueError):
+        preconditioned_gd_layers([np.eye(2), np.eye(3)], 0.1)
+    with pytest.raises(ValueError):
+        preconditioned_gd_layers([], 0.1)
+    with pytest.raises(ValueError):
+        ridge_gd_layers(2, 0.1, float("nan"), 1)
+    with pytest.raises(ValueError):
+        gdpp_layers(2, 0.1, float("inf"), 1)
+    with pytest.raises(ValueError):
+        relu_attention_forward(np.ones((5, 3)), ridge_gd_layers(2, 0.1, 0.1, 1))

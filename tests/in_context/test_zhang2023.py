@@ -1,0 +1,190 @@
+"""Zhang, Frei & Bartlett closed forms (constructions/in_context/icl_theory.py), the LSA training code
+(constructions/in_context/icl_training.py) and the training claims (zhang2023, vonoswald2023.trained_matches_gd)."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import theorems
+from constructions.in_context import icl
+from constructions.in_context import icl_theory as th
+from constructions.in_context import icl_training as tr
+from numerics import EPS
+from numerics.random import rng, spd_matrix
+
+dims = st.integers(1, 4)
+prompt_lengths = st.integers(1, 40)
+conds = st.floats(1.0, 50.0)
+data_seeds = st.integers(0, 2**31 - 1)
+
+
+def _isserlis_second_moment(Lam, N):
+    """E[S^2] for S = (1/N) sum x_i x_i^T, x ~ N(0, Lam), entry by entry from Isserlis' theorem
+    E[x_a x_b x_c x_e] = L_ab L_ce + L_ac L_be + L_ae L_bc (a plain loop: independent of th)."""
+    d = Lam.shape[0]
+    out = np.zeros((d, d))
+    for a, e in itertools.product(range(d), repeat=2):
+        fourth = sum(Lam[a, c] * Lam[c, e] + Lam[a, c] * Lam[c, e] + Lam[a, e] * Lam[c, c] for c in range(d))
+        out[a, e] = fourth / N + (1 - 1 / N) * (Lam @ Lam)[a, e]
+    return out
+
+
+@given(d=dims, N=prompt_lengths, cond=conds, seed=data_seeds)
+def test_gamma_times_lambda_is_the_wishart_second_moment(d, N, cond, seed):
+    Lam = spd_matrix(d, cond, seed)
+    np.testing.assert_allclose(th.zfb_gamma(Lam, N) @ Lam, _isserlis_second_moment(Lam, N),
+                               rtol=0, atol=64 * EPS * d * np.abs(Lam).max() ** 2)
+
+
+@given(d=dims, N=prompt_lengths, cond=conds, seed=data_seeds)
+def test_gamma_inverse_minimises_the_risk(d, N, cond, seed):
+    Lam = spd_matrix(d, cond, seed)
+    Gi = np.linalg.inv(th.zfb_gamma(Lam, N))
+    r_star = th.zfb_optimal_risk(Lam, N)
+    assert th.preconditioner_risk(Gi, Lam, N) == pytest.approx(r_star, rel=1e-9, abs=1e-12)
+    E = rng(seed).standard_normal((d, d))
+    for t in (1e-3, 1e-1, 1.0):
+        # R(Gi + tE) - R* = t^2 tr(E^T Lam E Gamma Lam) >= 0 (exact quadratic)
+        G = th.zfb_gamma(Lam, N)
+        expected = t**2 * np.trace(E.T @ Lam @ E @ G @ Lam)
+        assert th.preconditioner_risk(Gi + t * E, Lam, N) - r_star == pytest.approx(expected, rel=1e-6, abs=1e-12)
+    assert 0 <= r_star <= np.trace(Lam)
+
+
+def test_isotropic_risk_closed_form():
+    d, N = 5, 7
+    assert th.zfb_optimal_risk(np.eye(d), N) == pytest.approx(d * (d + 1) / (N + d + 1))
+
+
+def test_lsa_weights_reproduce_the_predictor_through_icl_lsa_forward():
+    """zfb_lsa_weights in constructions.in_context.icl.lsa_forward (merged convention, + read-out) equals
+    x_q^T Gamma^{-1} (1/N) sum y_i x_i."""
+    g = rng(0)
+    d, N = 3, 6
+    Lam = spd_matrix(d, 5.0, 1)
+    W_KQ, W_PV = th.zfb_lsa_weights(Lam, N)
+    X, y, xq = g.standard_normal((N, d)), g.standard_normal(N), g.standard_normal(d)
+    out = icl.lsa_forward(icl.embed(X, y, xq), [icl.LSALayer(W_KQ=W_KQ, W_PV=W_PV)])
+    ref = xq @ np.linalg.solve(th.zfb_gamma(Lam, N), X.T @ y / N)
+    assert out[d, N] == pytest.approx(ref, rel=1e-13)
+
+
+@given(d=dims, N=st.integers(1, 6), B=st.integers(1, 5), seed=data_seeds)
+def test_training_model_is_the_merged_lsa_layer(d, N, B, seed):
+    g = rng(seed)
+    W_KQ, W_PV = g.standard_normal((d + 1, d + 1)), g.standard_normal((d + 1, d + 1))
+    X, y, xq = g.standard_normal((B, N, d)), g.standard_normal((B, N)), g.standard_normal((B, d))
+    got = tr.lsa_predict(W_KQ, W_PV, X, y, xq)
+    layer = icl.LSALayer(W_KQ=W_KQ, W_PV=W_PV)
+    ref = np.array([icl.lsa_forward(icl.embed(X[b], y[b], xq[b]), [layer])[d, N] for b in range(B)])
+    scale = np.abs(W_KQ).max() * np.abs(W_PV).max() * max(1.0, np.abs(X).max(), np.abs(y).max()) ** 3
+    np.testing.assert_allclose(got, ref, rtol=0, atol=32 * EPS * (d + 1) ** 2 * scale)
+    assert got.dtype == np.float64
+
+
+def test_exact_gradient_matches_jax_grad():
+    """lsa_loss_and_grad (closed form) against jax.grad of the same loss (eager, no jit)."""
+    g = rng(1)
+    for d, N, B in ((1, 2, 3), (3, 4, 5)):
+        W_KQ, W_PV = g.standard_normal((d + 1, d + 1)), g.standard_normal((d + 1, d + 1))
+        X, y, xq, yq = (g.standard_normal(s) for s in ((B, N, d), (B, N), (B, d), (B,)))
+        loss, g_kq, g_pv = tr.lsa_loss_and_grad(W_KQ, W_PV, X, y, xq, yq)
+        jl, (jkq, jpv) = jax.value_and_grad(tr.lsa_loss)((jnp.asarray(W_KQ), jnp.asarray(W_PV)),
+                                                        *(jnp.asarray(a) for a in (X, y, xq, yq)))
+        assert loss == pytest.approx(float(jl), rel=1e-13)
+        np.testing.assert_allclose(g_kq, np.asarray(jkq), rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(g_pv, np.asarray(jpv), rtol=1e-11, atol=1e-13)
+
+
+def test_numpy_and_optax_backends_follow_the_same_trajectory():
+    kw = dict(steps=25, batch=8, learning_rate=0.05, seed=3, pool=64)
+    a = tr.train_lsa(2, 3, backend="numpy", **kw)
+    b = tr.train_lsa(2, 3, backend="jax", **kw)
+    np.testing.assert_allclose(a.losses, b.losses, rtol=1e-10)
+    np.testing.assert_allclose(a.W_KQ, b.W_KQ, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.W_PV, b.W_PV, rtol=1e-9, atol=1e-12)
+    assert a.W_KQ.dtype == np.float64 and b.W_PV.dtype == np.float64
+
+
+def test_sensitivity_is_the_exact_derivative():
+    """yhat is linear in x_q, so a unit finite difference is exact up to round-off."""
+    g = rng(2)
+    d, N, B = 3, 4, 5
+    W_KQ, W_PV = g.standard_normal((d + 1, d + 1)), g.standard_normal((d + 1, d + 1))
+    X, y, xq = g.standard_normal((B, N, d)), g.standard_normal((B, N)), g.standard_normal((B, d))
+    s = tr.lsa_sensitivity(W_KQ, W_PV, X, y)
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = 1.0
+        fd = tr.lsa_predict(W_KQ, W_PV, X, y, xq + e) - tr.lsa_predict(W_KQ, W_PV, X, y, xq)
+        np.testing.assert_allclose(s[:, j], fd, atol=1e-12)
+    np.testing.assert_allclose(tr.gd_sensitivity(2.0, X, y)[:, 0],
+                               tr.gd_predict(2.0, X, y, xq + [1, 0, 0]) - tr.gd_predict(2.0, X, y, xq),
+                               atol=1e-12)
+
+
+@given(d=st.integers(1, 12), N=st.integers(1, 12))
+def test_uniform_gd_step_is_the_minimiser(d, N):
+    eta, L = tr.uniform_gd_optimal_step(d, N), tr.uniform_gd_optimal_loss(d, N)
+    cross = d / 144.0
+    quad = cross / eta
+
+    def loss(e):
+        return 0.5 * (e**2 * quad - 2 * e * cross + d / 12.0)
+
+    assert loss(eta) == pytest.approx(L, rel=1e-12)
+    assert loss(eta * 1.01) > L and loss(eta * 0.99) > L
+
+
+def test_von_oswald_reference_value():
+    assert tr.uniform_gd_optimal_loss(10, 10) == pytest.approx(0.2062289562, rel=1e-9)
+    assert tr.uniform_gd_optimal_step(10, 10) == pytest.approx(200 / 33, rel=1e-12)
+
+
+def test_training_claims_registered():
+    for cid in ("zhang2023.optimal_risk", "zhang2023.gamma_inverse_optimal",
+                "zhang2023.trained_lsa_converges", "vonoswald2023.trained_matches_gd"):
+        claim = theorems.get(cid)
+        assert claim.controls and claim.plot is not None
+        assert claim.plot(claim.check("fast")).axes
+
+
+def test_validation_errors():
+    with pytest.raises(ValueError):
+        th.zfb_gamma(np.array([[1.0, 2.0], [2.0, 1.0]]), 3)  # not positive definite
+    with pytest.raises(ValueError):
+        th.zfb_gamma(np.eye(2), 0)
+    with pytest.raises(TypeError):
+        th.zfb_gamma(np.eye(2, dtype=int), 2)
+    with pytest.raises(ValueError):
+        th.zfb_gamma(np.array([[1.0, 0.5], [0.0, 1.0]]), 2)  # not symmetric
+    with pytest.raises(ValueError):
+        th.preconditioner_risk(np.eye(3), np.eye(2), 2)
+    with pytest.raises(ValueError):
+        th.sample_gaussian_prompts(0, 2, np.eye(2), 0)
+    with pytest.raises(ValueError):
+        th.sample_gaussian_prompts(3, 2, np.eye(2), 0, sigma=-1.0)
+    with pytest.raises(ValueError):
+        tr.train_lsa(2, 2, steps=0, batch=1, learning_rate=0.1, seed=0)
+    with pytest.raises(ValueError):
+        tr.train_lsa(2, 2, steps=1, batch=1, learning_rate=-0.1, seed=0)
+    with pytest.raises(ValueError):
+        tr.train_lsa(2, 2, steps=1, batch=1, learning_rate=0.1, seed=0, backend="torch")
+    with pytest.raises(ValueError):
+        tr.sample_pool(4, 2, 2, 0, distribution="cauchy")
+    with pytest.raises(ValueError):
+        tr.sample_pool(4, 2, 2, 0, covariance=np.eye(3))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", ["zhang2023.optimal_risk", "zhang2023.gamma_inverse_optimal",
+                                 "zhang2023.trained_lsa_converges", "vonoswald2023.trained_matches_gd"])
+def test_full_profile(cid):
+    claim = theorems.get(cid)
+    assert claim.check("full").holds
+    assert not any(v.holds for v in claim.run_controls("full").values())

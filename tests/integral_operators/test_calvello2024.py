@@ -1,0 +1,214 @@
+"""Continuum attention, patching and the TNO (calvello2024): constructions against independent
+references over drawn sizes and weights, invariants, validation, extra negative controls."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.integral_operators.continuum_attention import (
+    AttentionParams,
+    attention_integrands,
+    continuum_attention,
+    discrete_attention,
+    random_attention,
+    random_field,
+)
+from constructions.integral_operators.neural_operator import random_tno, tno_apply
+from constructions.integral_operators.patching import patch_attention, patch_points, patch_scores
+from numerics import EPS
+from numerics.quadrature import gauss_legendre_nodes_weights, midpoint_nodes_weights, tensor_rule
+
+
+def _loop_attention(uq, us, p: AttentionParams, w):
+    """sum_j q_j exp(s <Q u_i, K u_j>) V u_j / sum_j q_j exp(...), one query at a time in plain loops."""
+    out = np.zeros((uq.shape[0], p.d_v))
+    for i in range(uq.shape[0]):
+        logits = [p.scale * float(np.dot(p.Q @ uq[i], p.K @ us[j])) for j in range(us.shape[0])]
+        m = max(logits)
+        den = 0.0
+        for j in range(us.shape[0]):
+            e = w[j] * np.exp(logits[j] - m)
+            den += e
+            out[i] += e * (p.V @ us[j])
+        out[i] /= den
+    return out
+
+
+@given(n=st.integers(1, 40), m=st.integers(1, 4), du=st.integers(1, 4), dk=st.integers(1, 3), dv=st.integers(1, 3),
+       gain=st.floats(0.1, 4.0), seed=st.integers(0, 10_000), chunk=st.one_of(st.none(), st.integers(1, 50)))
+def test_discrete_attention_matches_loops(n, m, du, dk, dv, gain, seed, chunk):
+    g = np.random.default_rng(seed)
+    p = random_attention(du, dk, dv, seed, gain=gain)
+    uq, us = g.standard_normal((m, du)), g.standard_normal((n, du))
+    w = g.uniform(0.05, 2.0, n)
+    got = discrete_attention(uq, us, p, w, chunk=chunk)
+    ref = _loop_attention(uq, us, p, w)
+    assert got.dtype == np.float64 and got.shape == (m, dv)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=64 * EPS * n * (1 + np.max(np.abs(ref))) * (1 + gain**2))
+
+
+@given(n=st.integers(2, 60), lam=st.floats(1e-6, 1e6), seed=st.integers(0, 10_000))
+def test_invariants_drawn(n, lam, seed):
+    g = np.random.default_rng(seed)
+    p = random_attention(3, 2, 2, seed, gain=2.0)
+    uq, us = g.standard_normal((3, 3)), g.standard_normal((n, 3))
+    w = g.uniform(0.01, 1.0, n)
+    out = discrete_attention(uq, us, p, w)
+    tol = 16 * EPS * n * (1 + np.max(np.abs(us @ p.V.T)))
+    perm = g.permutation(n)
+    np.testing.assert_allclose(discrete_attention(uq, us[perm], p, w[perm]), out, rtol=0, atol=tol)
+    np.testing.assert_allclose(discrete_attention(uq, us, p, lam * w), out, rtol=0, atol=tol)
+    vals = us @ p.V.T
+    assert np.all(out <= vals.max(axis=0) + tol) and np.all(out >= vals.min(axis=0) - tol)
+    p0 = AttentionParams(np.zeros_like(p.Q), p.K, p.V, p.scale)
+    np.testing.assert_allclose(discrete_attention(uq, us, p0, w), np.tile(w @ vals / w.sum(), (3, 1)), rtol=0, atol=tol)
+
+
+def test_continuum_attention_against_quad_1d():
+    from theorems.integral_operators.calvello2024 import _quad_reference
+
+    field, p = random_field(3, 1, 7), random_attention(3, 2, 2, 8, gain=2.0)
+    x, w = gauss_legendre_nodes_weights(0.0, 1.0, 48)
+    xq = np.array([[0.2], [0.7]])
+    got = continuum_attention(field, xq, p, x[:, None], w)
+    for i in range(2):
+        np.testing.assert_allclose(got[i], _quad_reference(field, p, xq[i], 1), rtol=1e-13)
+
+
+def test_importance_weights_repair_sampling_from_rho():
+    """The negative control of mc_rate samples from rho = Beta(2,1)^2 without weights and converges to
+    the wrong limit; with importance weights mu/rho = 1/(4 y1 y2) it converges to A(u)(x)."""
+    field, p = random_field(3, 2, 1), random_attention(3, 2, 2, 2, gain=2.0)
+    nodes, weights = tensor_rule(*gauss_legendre_nodes_weights(0.0, 1.0, 48), 2)
+    xq = np.array([[0.3, 0.7]])
+    limit = continuum_attention(field, xq, p, nodes, weights)
+    g = np.random.default_rng(3)
+    y = g.beta(2.0, 1.0, size=(400_000, 2))
+    plain = discrete_attention(field(xq), field(y), p)
+    fixed = discrete_attention(field(xq), field(y), p, 1.0 / (4.0 * y[:, 0] * y[:, 1]))
+    assert np.max(np.abs(fixed - limit)) < 0.05  # ~ 5 sigma / sqrt(N) with sigma of order 3-10
+    assert np.max(np.abs(plain - limit)) > 10 * np.max(np.abs(fixed - limit))
+
+
+@given(P=st.integers(1, 3), m=st.integers(1, 5), seed=st.integers(0, 1000))
+def test_patch_scores_match_loops(P, m, seed):
+    field, p = random_field(3, 2, seed), random_attention(3, 2, 2, seed + 1)
+    s = patch_scores(field, P, p, m=m)
+    c = (np.arange(m) + 0.5) / m
+    ref = np.zeros((P * P, P * P))
+    for a in range(P * P):
+        for b in range(P * P):
+            tot = 0.0
+            for z1 in c:
+                for z2 in c:
+                    xa = np.array([[(a // P + z1) / P, (a % P + z2) / P]])
+                    xb = np.array([[(b // P + z1) / P, (b % P + z2) / P]])
+                    tot += float((p.Q @ field(xa)[0]) @ (p.K @ field(xb)[0])) / m**2
+            ref[a, b] = p.scale * tot
+    np.testing.assert_allclose(s, ref, rtol=0, atol=64 * EPS * m * m * (1 + np.max(np.abs(ref))))
+    out = patch_attention(field, P, p, np.array([[0.5, 0.5]]), scores=s)
+    assert out.shape == (P * P, 1, 2) and out.dtype == np.float64
+
+
+def test_dropping_cell_area_collapses_attention():
+    field, p = random_field(3, 2, 1), random_attention(3, 2, 2, 2, gain=2.0)
+    top = []
+    for m in (4, 64):
+        s = patch_scores(field, 4, p, m=m, cell_area=False)
+        a = np.exp(s - s.max(axis=1, keepdims=True))
+        top.append(np.mean(np.max(a / a.sum(axis=1, keepdims=True), axis=1)))
+    assert top[1] > 0.999 and top[1] > top[0]
+
+
+def test_tno_is_one_function_of_x():
+    field, params = random_field(2, 1, 3), random_tno(2, 1, 4, 2, 4, d_out=2)
+    xq = np.linspace(0.0, 1.0, 5)[:, None]
+    x, w = midpoint_nodes_weights(0.0, 1.0, 256)
+    a = tno_apply(params, field, xq, x[:, None], w)
+    # the nodes' own outputs coincide with querying the same points
+    b = tno_apply(params, field, x[:7, None], x[:, None], w)
+    c = tno_apply(params, field, x[:, None], x[:, None], w)[:7]
+    assert a.dtype == np.float64 and a.shape == (5, 2)
+    np.testing.assert_allclose(b, c, rtol=0, atol=1e-13)
+
+
+def test_input_validation():
+    p = random_attention(3, 2, 2, 0)
+    g = np.random.default_rng(0)
+    uq, us = g.standard_normal((2, 3)), g.standard_normal((5, 3))
+    with pytest.raises(ValueError, match="shape"):
+        discrete_attention(uq[:, :2], us, p)
+    bad = us.copy()
+    bad[1, 1] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        discrete_attention(uq, bad, p)
+    with pytest.raises(ValueError, match="non-negative"):
+        discrete_attention(uq, us, p, -np.ones(5))
+    with pytest.raises(ValueError, match="shape"):
+        discrete_attention(uq, us, p, np.ones(4))
+    with pytest.raises(ValueError, match="at least one"):
+        discrete_attention(uq, us[:0], p)
+    with pytest.raises(TypeError):
+        discrete_attention(np.array([["a", "b", "c"]]), us, p)
+    with pytest.raises(ValueError, match="chunk"):
+        discrete_attention(uq, us, p, chunk=0)
+    with pytest.raises(ValueError):
+        AttentionParams(np.zeros((2, 3)), np.zeros((3, 3)), np.zeros((2, 3)), 1.0)
+    with pytest.raises(ValueError):
+        random_attention(0, 2, 2, 0)
+    with pytest.raises(ValueError):
+        patch_points(0, np.zeros((1, 2)))
+    with pytest.raises(ValueError):
+        patch_scores(random_field(3, 2, 0), 2, p)
+    field = random_field(3, 1, 0)
+    with pytest.raises(ValueError):
+        field.derivative(np.zeros((1, 1)), -1)
+    w, v = attention_integrands(field, np.array([[0.5]]), p, np.array([[0.1], [0.2]]))
+    assert w.dtype == np.float64 and v.dtype == np.float64
+
+
+# --- the quadrature rules added for the grid claims (numerics.quadrature additions) ------------
+
+
+@given(n=st.integers(1, 30), seed=st.integers(0, 1000))
+def test_gauss_legendre_exact_to_degree_2n_minus_1(n, seed):
+    g = np.random.default_rng(seed)
+    c = g.standard_normal(2 * n)
+    poly = np.polynomial.Polynomial(c)
+    x, w = gauss_legendre_nodes_weights(0.0, 1.0, n)
+    exact = poly.integ()(1.0) - poly.integ()(0.0)
+    assert abs(w @ poly(x) - exact) <= 64 * EPS * n * np.sum(np.abs(c))
+
+
+@given(x=st.lists(st.floats(0.0, 1.0), min_size=2, max_size=40, unique=True), a=st.floats(-3, 3), b=st.floats(-3, 3))
+def test_nonuniform_trapezoid_exact_on_affine(x, a, b):
+    from numerics.quadrature import nonuniform_trapezoid_weights
+
+    x = np.sort(np.array(x))
+    if np.min(np.diff(x)) <= 0:
+        return
+    w = nonuniform_trapezoid_weights(x)
+    exact = a * (x[-1] - x[0]) + 0.5 * b * (x[-1] ** 2 - x[0] ** 2)
+    assert abs(w @ (a + b * x) - exact) <= 64 * EPS * x.size * (abs(a) + abs(b) + 1)
+
+
+def test_rule_shapes_and_validation():
+    from numerics.quadrature import (
+        closed_equal_nodes_weights,
+        nonuniform_trapezoid_weights,
+        periodic_nodes_weights,
+    )
+
+    x, w = closed_equal_nodes_weights(0.0, 1.0, 4)
+    assert x.size == 5 and np.allclose(w, 0.2)
+    x, w = periodic_nodes_weights(0.0, 1.0, 4)
+    assert x[-1] == 0.75 and np.allclose(w.sum(), 1.0)
+    pts, wts = tensor_rule(*gauss_legendre_nodes_weights(0.0, 1.0, 3), 2)
+    assert pts.shape == (9, 2) and abs(wts.sum() - 1.0) < 1e-15
+    with pytest.raises(ValueError):
+        nonuniform_trapezoid_weights(np.array([0.0, 0.5, 0.5]))
+    with pytest.raises(ValueError):
+        tensor_rule(np.zeros(3), np.zeros(2), 2)
+    with pytest.raises(ValueError):
+        gauss_legendre_nodes_weights(1.0, 0.0, 3)

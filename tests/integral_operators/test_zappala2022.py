@@ -1,0 +1,75 @@
+"""(A)NIE constructions (zappala2022): the degenerate-kernel solution solves the integral equation,
+the attention operator matches loops and the Nystrom matrix, validation."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.integral_operators.continuum_attention import random_field
+from constructions.integral_operators.nie import (
+    ANIEKernel,
+    anie_operator,
+    degenerate_solution,
+    linear_kernel,
+    positional_features,
+    random_anie_kernel,
+)
+from numerics import EPS
+from numerics.integral_equations import nystrom_matrix
+from numerics.quadrature import gauss_legendre_nodes_weights, trapezoid_nodes_weights
+
+
+@given(dy=st.integers(1, 3), dk=st.integers(1, 4), lam=st.floats(-1.0, 1.0), seed=st.integers(0, 1000))
+def test_degenerate_solution_solves_the_equation(dy, dk, lam, seed):
+    kern = random_anie_kernel(dy, dk, seed, lam=lam)
+    fld = random_field(dy, 1, seed + 1)
+
+    def f(x):
+        return fld(np.asarray(x, dtype=np.float64).reshape(-1, 1))
+
+    try:
+        y, _ = degenerate_solution(kern, f)
+    except np.linalg.LinAlgError:
+        return  # 1 is an eigenvalue: no unique solution
+    # residual y - f - int k(x, s) y(s) ds with an independent 60-point Gauss rule
+    s, w = gauss_legendre_nodes_weights(0.0, 1.0, 60)
+    x = np.linspace(0.0, 1.0, 11)
+    K = linear_kernel(kern)(x[:, None], s[None, :])  # (11, 60, dy, dy)
+    integral = np.einsum("ijab,j,jb->ia", K, w, y(s))
+    resid = y(x) - f(x) - integral
+    scale = 1.0 + np.max(np.abs(y(x)))
+    assert np.max(np.abs(resid)) <= 1e3 * EPS * scale * (1 + abs(lam)) * 60
+
+
+@given(n=st.integers(2, 12), dy=st.integers(1, 3), linear=st.booleans(), seed=st.integers(0, 1000))
+def test_anie_operator_matches_loops(n, dy, linear, seed):
+    g = np.random.default_rng(seed)
+    kern = random_anie_kernel(dy, 2, seed, lam=0.7, linear=linear)
+    x, w = trapezoid_nodes_weights(0.0, 1.0, n - 1)
+    f, y = g.standard_normal((n, dy)), g.standard_normal((n, dy))
+    got = anie_operator(kern, x, w, f, y)
+    z = np.concatenate([y, positional_features(x)], axis=1)
+    ref = f.copy()
+    for i in range(n):
+        for j in range(n):
+            ref[i] += kern.lam * w[j] * float((kern.Q @ z[i]) @ (kern.K @ z[j])) * (kern.V @ y[j])
+    np.testing.assert_allclose(got, ref, rtol=0, atol=64 * EPS * n * (1 + np.max(np.abs(ref))))
+    if linear:  # the linear operator is f + M y with M the Nystrom matrix
+        M = nystrom_matrix(linear_kernel(kern), x, w)
+        np.testing.assert_allclose(got.reshape(-1), f.reshape(-1) + M @ y.reshape(-1), rtol=0,
+                                   atol=64 * EPS * n * (1 + np.max(np.abs(ref))))
+
+
+def test_validation():
+    with pytest.raises(ValueError):
+        ANIEKernel(np.zeros((2, 4)), np.zeros((2, 4)), np.zeros((2, 2)), 1.0)  # d_y + 3 = 5 expected
+    with pytest.raises(ValueError):
+        ANIEKernel(np.zeros((2, 5)), np.zeros((2, 5)), np.zeros((2, 2)), np.nan)
+    kern = random_anie_kernel(2, 2, 0, linear=False)
+    with pytest.raises(ValueError, match="linear"):
+        linear_kernel(kern)
+    with pytest.raises(ValueError, match="linear"):
+        degenerate_solution(kern, lambda x: np.zeros((np.size(x), 2)))
+    lin = random_anie_kernel(2, 2, 0)
+    assert np.all(lin.Q[:, :2] == 0) and np.all(lin.K[:, :2] == 0)

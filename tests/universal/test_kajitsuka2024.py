@@ -1,0 +1,77 @@
+"""Tests for constructions.universal.boltzmann and theorems.universal.kajitsuka2024 (Kajitsuka & Sato 2024)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.universal.boltzmann import (
+    attention_scalars,
+    boltzmann,
+    boltzmann_mp,
+    hardmax_scalars,
+    rank1_attention,
+)
+from numerics.tolerance import compare
+
+
+def loop_attention(X, w, beta):
+    """Independent reference: per query, explicit weights over keys from the standard formula."""
+    a = [float(np.dot(w, X[:, l])) for l in range(X.shape[1])]
+    out = []
+    for k in range(len(a)):
+        s = [beta * a[k] * al for al in a]
+        m = max(s)
+        e = [np.exp(si - m) for si in s]
+        out.append(sum(ei * al for ei, al in zip(e, a)) / sum(e))
+    return np.array(out)
+
+
+@given(d=st.integers(1, 4), n=st.integers(1, 8), seed=st.integers(0, 10_000), logbeta=st.floats(-2, 1))
+def test_rank1_attention_is_the_boltzmann_operator(d, n, seed, logbeta):
+    g = np.random.default_rng(seed)
+    X, w, beta = g.standard_normal((d, n)), g.standard_normal(d), 10**logbeta
+    y = rank1_attention(X, w, beta)
+    assert y.dtype == np.float64
+    ref = loop_attention(X, w, beta)
+    a = w @ X
+    smax = float(np.max(np.abs(beta * np.outer(a, a))))
+    cond = max(1.0, float((np.ptp(a) + np.abs(a).max()) / max(np.abs(ref).max(), 1e-300)))
+    cmp = compare(y, ref, size=n + smax + 1, cond=cond, c=8.0)  # both sides carry rounding: c = 8
+    assert cmp.ok, cmp.describe()
+    cmp2 = compare(attention_scalars(a, beta), ref, size=n + smax + 1, cond=cond, c=8.0)
+    assert cmp2.ok, cmp2.describe()
+
+
+@given(st.lists(st.floats(-3, 3), min_size=1, max_size=6))
+def test_boltzmann_limits(a):
+    a = np.array(a)
+    assert abs(boltzmann(a, 0.0) - a.mean()) <= 1e-12 * max(1, np.abs(a).max()) * len(a)
+    assert a.min() - 1e-12 <= boltzmann(a, 2.0) <= a.max() + 1e-12
+    assert abs(float(boltzmann_mp(list(a), 1e4, 40)) - a.max()) <= 1e-3 + 1e-12
+
+
+def test_hardmax_is_exact_and_forgets_the_context():
+    X1 = [Fraction(1, 4), Fraction(1), Fraction(1, 2)]
+    X2 = [Fraction(1, 4), Fraction(1), Fraction(3, 4)]
+    assert hardmax_scalars(X1)[0] == hardmax_scalars(X2)[0] == Fraction(1)
+    assert float(abs(boltzmann_mp(X1, Fraction(1, 4)) - boltzmann_mp(X2, Fraction(1, 4)))) > 1e-3
+
+
+def test_transposed_scores_are_a_different_layer():
+    """Extra negative control: normalising over queries is not the Boltzmann operator."""
+    g = np.random.default_rng(3)
+    X, w = g.standard_normal((2, 4)), g.standard_normal(2)
+    assert np.abs(rank1_attention(X, w, 1.0, transpose_scores=True) - loop_attention(X, w, 1.0)).max() > 1e-3
+
+
+@pytest.mark.parametrize("X, w, exc", [
+    (np.ones((2, 3)), np.ones(3), ValueError),
+    (np.full((1, 3), np.nan), np.ones(1), ValueError),
+    (np.array([["a"]]), np.ones(1), TypeError),
+])
+def test_validation(X, w, exc):
+    with pytest.raises(exc):
+        rank1_attention(X, w, 1.0)

@@ -1,0 +1,110 @@
+"""Tests for constructions.universal.yun and theorems.universal.yun2020 (Yun et al. 2020)."""
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.universal.yun import (
+    contextual_map_exact,
+    contextual_map_float,
+    contextual_map_units,
+    id_bounds,
+    quantize,
+    required_bits,
+)
+
+GRIDS = st.sampled_from([(1, 2, 4), (1, 3, 5), (2, 2, 3), (1, 2, 16), (2, 3, 2), (1, 4, 6)])
+
+
+@st.composite
+def grid_inputs(draw):
+    d, n, N = draw(GRIDS)
+    cols = draw(st.lists(st.tuples(*[st.integers(0, N - 1)] * d), min_size=n, max_size=n, unique=True))
+    M = np.array(cols, dtype=np.int64).T
+    return d, n, N, M
+
+
+@given(grid_inputs())
+def test_fraction_and_integer_paths_agree_and_stay_in_interval(args):
+    d, n, N, M = args
+    L = [[Fraction(int(M[i, j]), N) for j in range(n)] for i in range(d)]
+    q_full = contextual_map_exact(L, Fraction(1, N))  # every layer, including no-ops
+    q_skip = contextual_map_exact(L, Fraction(1, N), skip_noop=True)
+    q_int = contextual_map_units(M, N)
+    assert q_full == q_skip == [Fraction(int(v), N) for v in q_int]
+    tl, tr = id_bounds(N, d, n)
+    assert len(set(q_full)) == n and all(tl <= x <= tr for x in q_full)
+
+
+@given(grid_inputs(), st.randoms(use_true_random=False))
+def test_permutation_equivariance(args, rnd):
+    d, n, N, M = args
+    perm = list(range(n))
+    rnd.shuffle(perm)
+    q = contextual_map_units(M, N)
+    qp = contextual_map_units(M[:, perm], N)
+    assert list(qp) == [q[j] for j in perm]
+
+
+def test_wrong_shift_collides():
+    """Extra negative control: shift factor 1 maps two different multisets to a shared id."""
+    N, seen, collision = 4, {}, False
+    for a, b in itertools.combinations(range(N), 2):
+        q = contextual_map_exact([[Fraction(a, N), Fraction(b, N)]], Fraction(1, N), shift=Fraction(1))
+        for x in q:
+            if x in seen and seen[x] != (a, b):
+                collision = True
+            seen.setdefault(x, (a, b))
+    assert collision
+
+
+def test_float64_refuses_unresolvable_grids():
+    assert required_bits(64, 1, 3) <= 53 < required_bits(128, 1, 3)
+    with pytest.raises(ValueError, match="bit precision"):
+        contextual_map_float(np.array([[0.0, 1 / 128, 2 / 128]]), 1 / 128)
+    with pytest.raises(ValueError, match="bit precision"):
+        contextual_map_float(np.zeros((2, 3)) + np.array([[0.0, 0.25, 0.5]]), 1 / 16)
+
+
+@given(grid_inputs())
+def test_float_path_matches_exact_where_allowed(args):
+    d, n, N, M = args
+    if required_bits(N, d, n) > 53:
+        return
+    qf = contextual_map_float(M / N, 1.0 / N)
+    assert qf.dtype == np.float64
+    qe = contextual_map_units(M, N)
+    assert np.array_equal(qf, np.array([float(v) for v in qe]) / N)
+
+
+@given(st.integers(2, 40), st.floats(0.0, 1.0))
+def test_quantize_is_the_floor_off_the_ramps(N, x):
+    eta = 1e-3 / N
+    q = quantize(np.array([[x]]), 1.0 / N, eta)
+    assert q.dtype == np.float64
+    frac = x * N - np.floor(x * N)
+    if frac * (1.0 / N) >= eta or np.floor(x * N) == 0:
+        assert abs(q[0, 0] - min(np.floor(x * N), N - 1) / N) <= 1e-12
+
+
+@pytest.mark.parametrize("call", [
+    lambda: quantize(np.array([[1.5]]), 0.25, 0.01),
+    lambda: quantize(np.array([[np.nan]]), 0.25, 0.01),
+    lambda: quantize(np.array([[0.5]]), 0.3, 0.01),
+    lambda: quantize(np.array([[0.5]]), 0.25, 0.5),
+    lambda: contextual_map_exact([[Fraction(1, 3), Fraction(0)]], Fraction(1, 4)),
+    lambda: contextual_map_exact([[Fraction(0)]], Fraction(1, 4)),  # n = 1
+    lambda: contextual_map_float(np.array([[0.1, 0.2]]), 0.25),      # off the grid
+])
+def test_validation(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_contextual_map_exact_rejects_float_delta():
+    with pytest.raises(TypeError):
+        contextual_map_exact([[Fraction(0), Fraction(1, 4)]], 0.25)
