@@ -116,15 +116,18 @@ def keys_kernel(s) -> np.ndarray:
     return np.where(t <= 1.0, inner, np.where(t < 2.0, outer, 0.0))
 
 
-def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+def _resize_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(indices, weights), each (n_out, 4): output i = sum_t weights[i, t] * input[indices[i, t]]."""
     u = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
     j0 = np.floor(u).astype(np.int64)
-    W = np.zeros((n_out, n_in))
-    rows = np.arange(n_out)
-    for off in (-1, 0, 1, 2):
-        j = j0 + off
-        np.add.at(W, (rows, np.clip(j, 0, n_in - 1)), keys_kernel(u - j))
-    return W
+    offsets = np.arange(-1, 3)
+    j = j0[:, None] + offsets[None, :]
+    return np.clip(j, 0, n_in - 1), keys_kernel(u[:, None] - j)
+
+
+def _resize_axis0(img: np.ndarray, n_out: int) -> np.ndarray:
+    idx, w = _resize_taps(img.shape[0], n_out)
+    return sum(w[:, t, None] * img[idx[:, t], :] for t in range(4))
 
 
 def bicubic_resize(image, shape) -> np.ndarray:
@@ -137,4 +140,4 @@ def bicubic_resize(image, shape) -> np.ndarray:
         raise ValueError(f"shape must be a pair (rows, cols), got {shape!r}")
     m = check_int("shape[0]", shape[0])
     n = check_int("shape[1]", shape[1])
-    return _resize_matrix(img.shape[0], m) @ img @ _resize_matrix(img.shape[1], n).T
+    return _resize_axis0(_resize_axis0(img, m).T, n).T
