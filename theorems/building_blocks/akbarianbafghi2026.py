@@ -216,7 +216,7 @@ def plot_convergence(verdict: Verdict):
 register(Claim(
     id="akbarianbafghi2026.shared_metric_spd",
     paper="akbarianbafghi2026",
-    where="Section 3 (anisotropic RBF decoder: Gaussian bases with centreline-aligned covariance)",
+    where="Abstract (\"an anisotropic Radial Basis Function (RBF) decoder aligned with vessel morphology\"); the Gaussian form with a frame-aligned metric is our reading, section not verified",
     statement="Anisotropic Gaussian bases with a shared metric R diag(s)^-2 R^T give a symmetric positive definite "
               "kernel matrix at distinct centres, exact interpolation at the nodes, and values invariant under a "
               "joint rotation of centres, frames and queries.",
@@ -231,7 +231,7 @@ register(Claim(
 register(Claim(
     id="akbarianbafghi2026.gaussian_rbf_convergence",
     paper="akbarianbafghi2026",
-    where="Section 3 (continuous field as a weighted sum of Gaussian RBFs, evaluated at arbitrary points)",
+    where="Abstract (\"predicts continuous wall-based fields via an anisotropic RBF decoder\"); classical Gaussian RBF interpolation theory (Wendland 2005, ch. 11-12); section not verified",
     statement="Gaussian RBF interpolation of a smooth (analytic) field converges super-algebraically in the number "
               "of centres until the kernel matrix's condition number sets a floor.",
     kind="rate",

@@ -125,7 +125,7 @@ def study_ot_pairing(profile: str, seed: int, pairing=None) -> Verdict:
 register(Claim(
     id="buss2026.ot_pairing_optimal",
     paper="buss2026",
-    where="Section 3 (shower- and layer-wise optimal transport mapping of noise to data points)",
+    where="Abstract (\"a shower- and layer-wise optimal transport mapping\"); the pairing as a minimum-cost assignment of noise to data points; section and page not verified",
     statement="The optimal-transport mapping pairs noise and data points by a minimum-cost assignment "
               "(squared Euclidean cost), never costlier than any other pairing.",
     kind="identity",
@@ -287,7 +287,7 @@ def plot_flow_matching(verdict: Verdict):
 register(Claim(
     id="buss2026.ot_improves_flow_matching",
     paper="buss2026",
-    where="Section 3 (optimal transport mapping; stated to improve training convergence)",
+    where="Abstract (\"optimal transport mapping to improve training convergence and sample quality\"); section and page not verified",
     statement="Pairing noise and data by optimal transport improves the convergence of conditional "
               "flow-matching training (small-scale reproduction: 2-D mixture, small MLP).",
     kind="bound",

@@ -128,7 +128,7 @@ def study_topk(profile: str, seed: int, layer=codebook_layer, st_layer=codebook_
 register(Claim(
     id="tamkin2023.topk_codebook",
     paper="tamkin2023",
-    where="Section 3 (codebook bottleneck: sum of the k codes of highest cosine similarity; straight-through gradients)",
+    where="Abstract (\"the sum of a small number of discrete vector codes chosen from a larger codebook\"); top-k by cosine similarity and straight-through gradients as in the paper's method section from memory, not verified against the text",
     statement="A codebook layer replaces each activation by the sum of the k codes with the highest cosine similarity "
               "to it, trained with the straight-through estimator.",
     kind="identity",
@@ -178,7 +178,7 @@ def study_uniform_quantizer(profile: str, seed: int, offset: float = 0.0) -> Ver
 register(Claim(
     id="tamkin2023.uniform_quantizer_mse",
     paper="tamkin2023",
-    where="Background for Section 3 (discrete codes as quantisation); classical result (Bennett 1948)",
+    where="Background (codebooks as vector quantisation bottlenecks, abstract); classical result (Bennett 1948)",
     statement="The uniform scalar quantiser with K levels (i + 1/2)/K has mean squared error 1/(12 K^2) on U[0, 1].",
     kind="identity",
     expected="exact MSE = 1/(12 K^2) to the float64 floor; Monte Carlo within its standard error",
@@ -220,7 +220,7 @@ def study_lloyd_monotone(profile: str, seed: int, relaxation: float = 1.0) -> Ve
 register(Claim(
     id="tamkin2023.lloyd_monotone",
     paper="tamkin2023",
-    where="Background for Section 3 (codebooks as k-means quantisers); classical (Lloyd 1982)",
+    where="Background (codebooks as vector quantisers, abstract); classical (Lloyd 1982)",
     statement="Lloyd's iteration (nearest-code assignment, then centroid update) never increases the distortion.",
     kind="bound",
     expected="largest increase per half-step within rounding (8 eps (d + 2) D) in every case",
@@ -294,7 +294,7 @@ def plot_kmeans(verdict: Verdict):
 register(Claim(
     id="tamkin2023.kmeans_high_rate",
     paper="tamkin2023",
-    where="Background for Section 3 (codebook size vs reconstruction); high-rate quantisation theory (Zador 1982)",
+    where="Background (codebook size vs reconstruction, abstract); high-rate quantisation theory (Zador 1982)",
     statement="At high rate the k-means (Lloyd) distortion of K codes falls like K^(-2/d) in dimension d.",
     kind="rate",
     expected="order 2/d in 1/K (95% CI) for d = 1, 2",
