@@ -1,0 +1,116 @@
+"""tamkin2023: codebook layer shapes and edge cases, straight-through gradient, quantiser, Lloyd
+monotonicity (hypothesis), input errors, and the claims' figures."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from constructions.building_blocks.codebook import (
+    codebook_indices,
+    codebook_layer,
+    codebook_layer_straight_through,
+    lloyd,
+    uniform_quantizer,
+)
+from numerics import EPS
+from numerics.random import rng
+from theorems.building_blocks import tamkin2023 as t
+from theorems.registry import get
+
+
+def test_cosine_not_dot_product():
+    codes = np.array([[10.0, 0.0], [0.0, 1.0]])  # the long code wins by dot product, not by cosine
+    a = np.array([0.5, 1.0])
+    np.testing.assert_array_equal(codebook_layer(a, codes, 1), [0.0, 1.0])
+    np.testing.assert_array_equal(codebook_layer(a, codes, 2), [10.0, 1.0])
+    assert codebook_layer(a[None], codes, 1).shape == (1, 2)
+
+
+def test_ties_go_to_the_lower_index_in_both_implementations():
+    codes = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])  # codes 0 and 1 have the same direction
+    a = np.array([1.0, 0.1])
+    assert codebook_indices(a, codes, 1).tolist() == [0]
+    np.testing.assert_array_equal(np.asarray(codebook_layer_straight_through(a, codes, 1)), codebook_layer(a, codes, 1))
+
+
+@settings(max_examples=20)
+@given(B=st.integers(1, 4), d=st.integers(1, 5), C=st.integers(1, 8), seed=st.integers(0, 2**31 - 1), data=st.data())
+def test_matches_brute_force(B, d, C, seed, data):
+    g = rng(seed)
+    a = g.standard_normal((B, d))
+    codes = g.standard_normal((C, d)) * g.uniform(0.2, 3.0, (C, 1))
+    k = data.draw(st.integers(1, C))
+    np.testing.assert_allclose(codebook_layer(a, codes, k), t.brute_force_codebook(a, codes, k), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(codebook_layer(a, codes, C), np.broadcast_to(codes.sum(axis=0), (B, d)), atol=1e-13)
+
+
+def test_straight_through_gradient_is_identity():
+    g = rng(1)
+    codes = jnp.asarray(g.standard_normal((6, 3)))
+    a = jnp.asarray(g.standard_normal((2, 3)))
+    w = jnp.asarray(g.standard_normal((2, 3)))
+    grad = jax.grad(lambda v: jnp.sum(w * codebook_layer_straight_through(v, codes, 2)))(a)
+    np.testing.assert_array_equal(np.asarray(grad), np.asarray(w))
+
+
+@pytest.mark.parametrize("a,codes,k,err", [
+    (np.zeros(2), np.eye(2), 1, ValueError),           # zero activation: cosine undefined
+    (np.ones(2), np.zeros((2, 2)), 1, ValueError),     # zero code
+    (np.ones(2), np.eye(2), 3, ValueError),            # k > C
+    (np.ones(2), np.eye(2), 0, ValueError),
+    (np.ones(2), np.eye(2), 1.0, TypeError),
+    (np.ones(3), np.eye(2), 1, ValueError),            # dimension mismatch
+])
+def test_codebook_bad_input(a, codes, k, err):
+    with pytest.raises(err):
+        codebook_layer(a, codes, k)
+
+
+def test_uniform_quantizer_levels_and_errors():
+    q = uniform_quantizer(4)
+    np.testing.assert_array_equal(q(np.array([0.0, 0.24, 0.25, 0.99, 1.0])), [0.125, 0.125, 0.375, 0.875, 0.875])
+    np.testing.assert_array_equal(q.levels, [0.125, 0.375, 0.625, 0.875])
+    assert uniform_quantizer(1)(0.3) == 0.5
+    mse, constant = t.exact_mse_of(uniform_quantizer(7), 7)
+    assert constant and abs(mse - 1 / (12 * 49)) <= 8 * EPS * 7 / (12 * 49)
+    with pytest.raises(ValueError):
+        q(1.5)
+    with pytest.raises(ValueError):
+        uniform_quantizer(0)
+
+
+@settings(max_examples=30)
+@given(n=st.integers(2, 80), d=st.integers(1, 3), K=st.integers(1, 8), seed=st.integers(0, 2**31 - 1),
+       clustered=st.booleans())
+def test_lloyd_never_increases_distortion(n, d, K, seed, clustered):
+    g = rng(seed)
+    x = t._lloyd_data(g, n, d, "clustered" if clustered else "uniform")
+    K = min(K, n)
+    r = lloyd(x, K, seed)
+    D = r.distortions
+    assert np.all(np.diff(D) <= 8 * EPS * (d + 2) * D[:-1])
+    assert r.centres.shape == (K, d) and r.labels.shape == (n,)
+
+
+def test_lloyd_edge_cases():
+    x = np.array([0.0, 0.0, 1.0, 1.0, 5.0])
+    r = lloyd(x, 3, 0)
+    assert r.converged and np.allclose(np.sort(r.centres[:, 0]), [0.0, 1.0, 5.0]) and r.distortions[-1] == 0.0
+    with pytest.raises(ValueError):
+        lloyd(np.zeros(4), 2, 0)  # only one distinct point
+    with pytest.raises(ValueError):
+        lloyd(np.arange(3.0), 4, 0)
+    with pytest.raises(ValueError):
+        lloyd(np.arange(3.0), 2, 0, relaxation=0.0)
+
+
+def test_claim_figures():
+    for cid in ("tamkin2023.topk_codebook", "tamkin2023.uniform_quantizer_mse", "tamkin2023.lloyd_monotone",
+                "tamkin2023.kmeans_high_rate"):
+        claim = get(cid)
+        v = claim.check("fast", 0)
+        assert v.holds, v.measured
+        assert claim.plot(v).axes
