@@ -77,13 +77,15 @@ def ot_pairing(x0, x1) -> np.ndarray:
 def flow_matching_target(x0, x1, t) -> tuple[np.ndarray, np.ndarray]:
     """(x_t, u_t) of the straight interpolant: x_t = (1 - t) x0 + t x1, u_t = x1 - x0.
 
-    x0, x1: (n, d) (or (n,)) of equal shape, paired row by row; t: a scalar or an (n,) array in
-    [0, 1] (one time per pair). Returns arrays of the shape of x0 as given ((n,) stays (n,)).
+    x0, x1: (n, d) (or (n,)) of equal shape, paired row by row; t: a scalar or an (n,) / (n, 1)
+    array in [0, 1] (one time per pair). Returns arrays of the shape of x0 as given ((n,) stays (n,)).
     """
     a, b = _pair_sets(x0, x1)
-    tt = as_float_array("t", t, ndim=(0, 1))
-    if tt.ndim == 1 and tt.shape != (a.shape[0],):
-        raise ValueError(f"t must be a scalar or of shape ({a.shape[0]},), got {tt.shape}")
+    tt = as_float_array("t", t, ndim=(0, 1, 2))
+    if tt.ndim == 2 and tt.shape == (a.shape[0], 1):  # a column of times, one per pair
+        tt = tt[:, 0]
+    if tt.ndim >= 1 and tt.shape != (a.shape[0],):
+        raise ValueError(f"t must be a scalar or of shape ({a.shape[0]},) or ({a.shape[0]}, 1), got {tt.shape}")
     if np.any(tt < 0) or np.any(tt > 1):
         raise ValueError("t must lie in [0, 1]")
     tcol = tt[:, None] if tt.ndim == 1 else tt
