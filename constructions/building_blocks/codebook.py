@@ -141,10 +141,11 @@ def _assign(x: np.ndarray, c: np.ndarray, chunk: int = 4096) -> tuple[np.ndarray
     return lab, dist
 
 
-def lloyd(x, K, seed, *, max_iter: int = 200, relaxation: float = 1.0) -> LloydResult:
+def lloyd(x, K, seed, *, max_iter: int = 200, relaxation: float = 1.0, init=None) -> LloydResult:
     """Lloyd's algorithm (k-means) on the rows of x ((n, d), or (n,) for d = 1), K <= n centres.
 
-    Initial centres: K distinct rows drawn without replacement with ``numerics.random.rng(seed)``.
+    Initial centres: K distinct rows drawn without replacement with ``numerics.random.rng(seed)``,
+    or ``init`` ((K, d) array) when given.
     Iteration: assign each point to its nearest centre (ties to the lower index), then move each
     centre c_j <- c_j + relaxation * (mean of its points - c_j) (relaxation = 1: the centroid, Lloyd's
     step; an empty cluster keeps its centre). Each step cannot increase the distortion for
@@ -164,7 +165,10 @@ def lloyd(x, K, seed, *, max_iter: int = 200, relaxation: float = 1.0) -> LloydR
     uniq = np.unique(arr, axis=0)
     if uniq.shape[0] < KK:
         raise ValueError(f"x has only {uniq.shape[0]} distinct points, fewer than K = {KK}")
-    centres = uniq[g.choice(uniq.shape[0], KK, replace=False)].copy()
+    if init is None:
+        centres = uniq[g.choice(uniq.shape[0], KK, replace=False)].copy()
+    else:
+        centres = as_float_array("init", init, shape=(KK, arr.shape[1])).copy()
     labels, d2 = _assign(arr, centres)
     history = [float(d2.mean())]
     converged = False

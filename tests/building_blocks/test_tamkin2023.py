@@ -105,6 +105,10 @@ def test_lloyd_edge_cases():
         lloyd(np.arange(3.0), 4, 0)
     with pytest.raises(ValueError):
         lloyd(np.arange(3.0), 2, 0, relaxation=0.0)
+    with pytest.raises(ValueError):
+        lloyd(np.arange(3.0), 2, 0, init=np.zeros((3, 1)))
+    r = lloyd(np.array([0.0, 0.1, 1.0, 1.1]), 2, 0, init=np.array([[0.0], [1.0]]))
+    np.testing.assert_allclose(np.sort(r.centres[:, 0]), [0.05, 1.05])
 
 
 def test_claim_figures():

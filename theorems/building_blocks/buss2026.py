@@ -200,7 +200,7 @@ def sliced_wasserstein(a: np.ndarray, b: np.ndarray, directions: int = _SW_DIREC
 
 
 def train_flow_matching(seed: int, pairing: str, *, steps: int, batch: int, width: int,
-                        n_eval: int = 2000) -> dict:
+                        n_eval: int = 4000) -> dict:
     """One seeded run. ``pairing`` is "ot" (ot_pairing per minibatch) or "random"; the noise,
     data, times and initial weights depend on the seed only, so both arms see the same draws."""
     g = rng(seed)
@@ -228,7 +228,7 @@ def train_flow_matching(seed: int, pairing: str, *, steps: int, batch: int, widt
             "losses": losses}
 
 
-_FM_SIZES = {"fast": dict(steps=200, batch=64, width=32, seeds=4),
+_FM_SIZES = {"fast": dict(steps=300, batch=64, width=32, seeds=4),
              "full": dict(steps=600, batch=128, width=64, seeds=6)}
 _METRICS = ("target_variance", "final_loss", "sliced_w2")
 

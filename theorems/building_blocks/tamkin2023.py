@@ -24,9 +24,10 @@ Claims checked (constructions.building_blocks.codebook):
   8 eps (d + 2) D (rounding of two evaluations of a mean of squares). Control: a centroid step over-
   relaxed to 2.05 (beyond the reflection point 2, where the step stops being a descent step).
 * ``tamkin2023.kmeans_high_rate`` -- at high rate Lloyd's (k-means) distortion falls like K^(-2/d):
-  d = 1 (K = 2..256, exact distortion of the returned centres under U[0, 1]) and d = 2
-  (K = 4..1024, distortion on a 200 x 200 midpoint grid of the unit square); the interval must contain
-  2/d and exclude the other dimension's exponent. Control: a dimension-free exponent 2 for d = 2.
+  d = 1 (K = 2..256 from random starts, exact distortion of the returned centres under U[0, 1]) and
+  d = 2 (K = m^2 = 4..1024, Lloyd from a jittered lattice, distortion on a 200 x 200 midpoint grid of
+  the unit square); the interval must contain 2/d and exclude the other dimension's exponent.
+  Control: a dimension-free exponent 2 for d = 2.
 """
 
 from __future__ import annotations
@@ -252,32 +253,42 @@ def grid_distortion_2d(centres: np.ndarray, m: int = 200) -> float:
 
 
 _KS_1D = (2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64, 90, 128, 181, 256)
-_KS_2D = (4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 181, 256, 362, 512, 724, 1024)
+_MS_2D = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32)  # K = m^2 codes in d = 2
+
+
+def _jittered_lattice(g: np.random.Generator, m: int) -> np.ndarray:
+    c = (np.stack(np.meshgrid(np.arange(m), np.arange(m)), axis=-1).reshape(-1, 2) + 0.5) / m
+    return c + (0.25 / m) * g.uniform(-1.0, 1.0, c.shape)
 
 
 @functools.lru_cache(maxsize=16)
-def kmeans_distortions(d: int, seed: int, Ks: tuple[int, ...]) -> np.ndarray:
-    """d = 1: Lloyd on the 32 K-point midpoint grid of [0, 1], exact U[0, 1] distortion;
-    d = 2: Lloyd on 10 K uniform samples (40 iterations at most), distortion on the 200 x 200
-    midpoint grid. Cached: the study and its control share the (pure, seeded) runs."""
+def kmeans_distortions(d: int, seed: int, levels: tuple[int, ...]) -> np.ndarray:
+    """d = 1 (levels = K): Lloyd from random codes on the 32 K-point midpoint grid of [0, 1], exact
+    U[0, 1] distortion of the result. d = 2 (levels = m, K = m^2): Lloyd (at most 40 iterations) on
+    8 K uniform samples of the unit square, started from the m x m lattice jittered by a quarter
+    spacing, distortion on the 200 x 200 midpoint grid. From random starts the 2-D local optima
+    scatter by ~5% from level to level, more than the local-order settle tolerance allows at a
+    ladder ratio of 2; a common kind of start keeps each level at a comparable local optimum.
+    Cached: the study and its control share the (pure, seeded) runs."""
     g = rng(seed)
     out = []
-    for K in Ks:
+    for level in levels:
         if d == 1:
-            n = 32 * K
-            r = lloyd((np.arange(n) + 0.5) / n, K, int(g.integers(0, 2**31)), max_iter=300)
+            n = 32 * level
+            r = lloyd((np.arange(n) + 0.5) / n, level, int(g.integers(0, 2**31)), max_iter=300)
             out.append(exact_distortion_1d(r.centres))
         else:
-            r = lloyd(g.random((10 * K, 2)), K, int(g.integers(0, 2**31)), max_iter=40)
+            K = level * level
+            r = lloyd(g.random((8 * K, 2)), K, 0, max_iter=40, init=_jittered_lattice(g, level))
             out.append(grid_distortion_2d(r.centres))
     return np.array(out)
 
 
 def study_kmeans_rate(profile: str, seed: int, exponent=lambda d: 2.0 / d) -> Verdict:
     verdicts = []
-    for d, ladder in ((1, _KS_1D), (2, _KS_2D)):
-        ladder = ladder if profile == "fast" else ladder + ((362, 512) if d == 1 else (1448,))
-        Ks = np.array(ladder, dtype=float)
+    for d, ladder in ((1, _KS_1D), (2, _MS_2D)):
+        ladder = ladder if profile == "fast" else ladder + ((362, 512) if d == 1 else (40,))
+        Ks = np.array(ladder, dtype=float) ** d
         D = kmeans_distortions(d, seed, ladder).copy()
         fit = observed_order(1.0 / Ks, D, expected=exponent(d))
         other = 2.0 / (3 - d)  # the other dimension's exponent: 1 for d = 1, 2 for d = 2
