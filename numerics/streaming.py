@@ -71,6 +71,24 @@ def _check_scale(scale: float) -> float:
     return s
 
 
+def _logits(scale: float, q: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """scale <q_i, k_j>, refusing logits that overflow float64.
+
+    Logits of any finite size are handled (only differences s_ij - m_i are exponentiated); an
+    overflowed product (+-inf, or NaN from inf - inf inside the dot product) carries no usable
+    difference, so it is an error, not a key of zero weight.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        raw = scale * (q @ k.T)
+    if not np.all(np.isfinite(raw)):
+        i, j = np.argwhere(~np.isfinite(raw))[0]
+        raise ValueError(
+            f"logits overflow float64: scale * <q_{i}, k_{j}> = {raw[i, j]} (|scale| = {abs(scale):.3g}, "
+            f"max|q_{i}| = {np.abs(q[i]).max():.3g}, max|k_{j}| = {np.abs(k[j]).max():.3g}); rescale the "
+            "queries, keys or scale so that every logit is below 1.8e308")
+    return raw
+
+
 def dense_attention(q, k, v, *, weights=None, scale: float = 1.0) -> np.ndarray:
     """The whole (M, N) score matrix at once, stabilised by its row maximum (the reference)."""
     q = _as_2d("queries", q)
@@ -81,7 +99,7 @@ def dense_attention(q, k, v, *, weights=None, scale: float = 1.0) -> np.ndarray:
     if k.shape[0] == 0:
         raise ValueError("need at least one key")
     lw = _log_weights(weights, k.shape[0])
-    s = _check_scale(scale) * (q @ k.T) + lw[None, :]
+    s = _logits(_check_scale(scale), q, k) + lw[None, :]
     m = np.max(s, axis=1, keepdims=True)
     if not np.all(np.isfinite(m)):
         raise ValueError("every query needs at least one key of positive weight")
@@ -125,7 +143,7 @@ def streaming_softmax_average(q, chunks: Iterable[tuple], *, scale: float = 1.0)
             lw = np.asarray(lw, dtype=np.float64)
             if lw.shape != (kc.shape[0],) or np.any(np.isnan(lw)) or np.any(lw == np.inf):
                 raise ValueError("log_weights of a chunk must be (n_c,) and < +inf, not NaN")
-        s = sc * (q @ kc.T) + lw[None, :]
+        s = _logits(sc, q, kc) + lw[None, :]
         m_new = np.maximum(m, np.max(s, axis=1))
         # exp(m - m_new) with m = -inf (nothing seen yet) is 0; guard the inf - inf of empty rows
         finite = np.isfinite(m_new)

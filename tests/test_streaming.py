@@ -110,3 +110,22 @@ def test_input_validation():
         streaming_attention(q.astype(object), k, v, chunk=2)
     with pytest.raises(ValueError, match="2-D"):
         dense_attention(q[0], k, v)
+
+
+@pytest.mark.parametrize("attend", ["dense", "streaming"])
+def test_overflowing_logits_raise_a_truthful_error(attend):
+    """Issue 11, section 4: finite q, k whose product overflows used to be reported as 'every query
+    needs at least one key of positive weight'. Large but representable logits are exact (the
+    running maximum), overflowing ones raise an error that says so."""
+    q = np.array([[1e200, 0.0]])
+    k = np.array([[1e200, 0.0], [0.0, 1.0]])
+    v = np.array([[1.0], [2.0]])
+    fn = dense_attention if attend == "dense" else (lambda *a, **kw: streaming_attention(*a, chunk=1, **kw))
+    with pytest.raises(ValueError, match="logits overflow float64") as err:
+        fn(q, k, v)
+    assert "positive weight" not in str(err.value)
+    with pytest.raises(ValueError, match="logits overflow float64"):  # inf - inf inside the dot: NaN
+        fn(np.array([[1e200, 1e200]]), np.array([[1e200, -1e200], [0.0, 1.0]]), v)
+    # logits of 1e300 are representable: the softmax is one-hot on the larger key, exactly
+    np.testing.assert_array_equal(fn(np.array([[1e150, 0.0]]), k * [[1e-50], [1.0]], v), [[1.0]])
+    np.testing.assert_array_equal(fn(np.array([[-1e150, 0.0]]), k * [[1e-50], [1.0]], v), [[2.0]])

@@ -48,6 +48,7 @@ import numerics  # noqa: F401  (float64 JAX before any array is created)
 
 __all__ = [
     "LSALayer",
+    "TokenMatrix",
     "embed",
     "lsa_forward",
     "read_prediction",
@@ -169,12 +170,43 @@ class LSALayer:
 # --- token matrix ----------------------------------------------------------------------------
 
 
+class TokenMatrix(np.ndarray):
+    """A numpy token matrix that remembers how many of its columns are context tokens.
+
+    :func:`embed` and :func:`ridge_embed` return one, so that the forward passes' default
+    ``n_context`` is right for any number of queries (without it the default T - 1 would count
+    every query but the last as a context token). The count survives copies and same-shape
+    arithmetic (the forward passes' outputs keep it) and is dropped by anything that changes the
+    number of columns (slices, concatenation), which then falls back to the plain default.
+    """
+
+    n_context: int | None
+
+    def __new__(cls, array: np.ndarray, n_context: int):
+        obj = np.asarray(array, dtype=np.float64).view(cls)
+        obj.n_context = int(n_context)
+        return obj
+
+    def __array_finalize__(self, obj) -> None:
+        n = getattr(obj, "n_context", None)
+        same = n is not None and self.ndim == 2 and obj.ndim == 2 and self.shape[1] == obj.shape[1]
+        self.n_context = n if same else None
+
+
+def _marked_context(Z) -> int | None:
+    n = getattr(Z, "n_context", None)
+    return n if isinstance(Z, TokenMatrix) and n is not None and Z.ndim == 2 else None
+
+
 def embed(X, y, x_query):
     """The token matrix Z in R^{(d+1) x (n+m)}: columns (x_i, y_i), then (x_query_j, 0).
 
     X: (n, d) context inputs; y: (n,) labels; x_query: (d,) one query or (m, d) several.
-    Returns numpy float64, or a jax float64 array when any input is a jax array (so that
-    jax.grad can differentiate through the embedding).
+    Returns a numpy float64 :class:`TokenMatrix` that carries n (so :func:`lsa_forward` and
+    :func:`relu_attention_forward` mask all m queries by default), or a jax float64 array when any
+    input is a jax array (so that jax.grad can differentiate through the embedding); a jax array
+    cannot carry n, so with jax inputs only one query is accepted (embed queries one at a time,
+    or embed with numpy and pass ``n_context`` explicitly).
     """
     X = _as_float64("X", X, 2)
     y = _as_float64("y", y, 1)
@@ -189,21 +221,36 @@ def embed(X, y, x_query):
     if xq.shape[1] != d or xq.shape[0] < 1:
         raise ValueError(f"x_query must be ({d},) or (m, {d}) with m >= 1, got {tuple(xq.shape)}")
     xp = jnp if any(_is_jax(a) for a in (X, y, xq)) else np
+    if xp is jnp and xq.shape[0] > 1:
+        raise ValueError(f"embed: {xq.shape[0]} queries with jax inputs: a jax array cannot carry the "
+                         "context count, so the forward pass's default n_context = T - 1 would treat "
+                         "all queries but the last as context; embed one query at a time, or embed "
+                         "numpy arrays (or pass n_context to the forward pass yourself)")
     top = xp.concatenate([X.T, xq.T], axis=1)
     bottom = xp.concatenate([y, xp.zeros(xq.shape[0], dtype=xp.float64)])[None, :]
-    return xp.concatenate([top, bottom], axis=0)
+    Z = xp.concatenate([top, bottom], axis=0)
+    return Z if xp is jnp else TokenMatrix(Z, n)
 
 
-def _context_count(name: str, shape: tuple[int, int], n_context) -> int:
-    """n, the number of context tokens among the T columns (default T - 1), with 1 <= n <= T."""
+def _context_count(name: str, shape: tuple[int, int], n_context, marked: int | None = None) -> int:
+    """n, the number of context tokens among the T columns, with 1 <= n <= T.
+
+    Default: the count an :func:`embed` token matrix carries (``marked``), else T - 1 (one query,
+    the last column). An explicit n_context that contradicts the carried count is an error.
+    """
     T = shape[1]
     if n_context is None:
+        if marked is not None:
+            return marked
         if T < 2:
             raise ValueError(f"{name} must have at least 2 columns (context + query), got shape {tuple(shape)}")
         return T - 1
     n = _positive_int("n_context", n_context)
     if n > T:
         raise ValueError(f"n_context = {n} exceeds the number of tokens T = {T}")
+    if marked is not None and n != marked:
+        raise ValueError(f"n_context = {n} contradicts the token matrix, which embed() built with "
+                         f"{marked} context tokens")
     return n
 
 
@@ -237,19 +284,21 @@ def lsa_forward(Z, layers: Sequence[LSALayer], *, mask_query: bool = True, n_con
     layers     -- sequence of :class:`LSALayer` with (d+1) x (d+1) weights (empty: identity).
     mask_query -- True: M = diag(1 (n times), 0 (T - n times)), queries are not keys/values;
                   False: M = I (the "unmasked query" variant; used by negative controls).
-    n_context  -- n, the number of context tokens (default T - 1: one query in the last column);
-                  1 <= n <= T.
+    n_context  -- n, the number of context tokens, 1 <= n <= T (default: the count a token matrix
+                  from :func:`embed` carries, whatever its number of queries; for any other
+                  array T - 1, one query in the last column).
 
     Numpy in -> numpy float64 out; jax (or a jax tracer, e.g. under jax.grad) in -> jax float64
     out, differentiable with respect to Z.
     """
     if not isinstance(mask_query, bool):
         raise TypeError(f"mask_query must be a bool, got {type(mask_query).__name__}")
+    marked = _marked_context(Z)
     Z = _as_float64("Z", Z, 2)
     rows, T = Z.shape
     if rows < 2:
         raise ValueError(f"Z must have d + 1 >= 2 rows, got shape {tuple(Z.shape)}")
-    n = _context_count("Z", Z.shape, n_context)
+    n = _context_count("Z", Z.shape, n_context, marked)
     layers = _checked_layers(layers, LSALayer, rows, "Z")
     xp = jnp if _is_jax(Z) else np
     mask = _key_mask(T, n, mask_query, xp)
@@ -259,7 +308,7 @@ def lsa_forward(Z, layers: Sequence[LSALayer], *, mask_query: bool = True, n_con
         scores = Z.T @ (W_KQ @ Z)                # (T, T): z_i^T W_KQ z_j
         values = W_PV @ (Z * mask[None, :])      # (d+1, T): W_PV z_i for keys i, 0 otherwise
         Z = Z + (values @ scores) / n
-    return Z
+    return TokenMatrix(Z, n) if marked is not None else Z
 
 
 def read_prediction(Z_out, column: int = -1):
@@ -432,14 +481,15 @@ class ReLUAttentionLayer:
 def ridge_embed(X, y, x_query):
     """Bai-style tokens h = [x; y; w = 0; 1] as columns of H in R^{(2d+2) x (n+m)}.
 
-    Context columns carry (x_i, y_i), query columns (x_query, 0); numpy in -> numpy out, any jax
-    input -> jax out.
+    Context columns carry (x_i, y_i), query columns (x_query, 0); numpy in -> a numpy
+    :class:`TokenMatrix` carrying n (as :func:`embed`), any jax input -> jax out (one query only).
     """
     Z = embed(X, y, x_query)
     d = Z.shape[0] - 1
     xp = jnp if _is_jax(Z) else np
     T = Z.shape[1]
-    return xp.concatenate([Z, xp.zeros((d, T), dtype=xp.float64), xp.ones((1, T), dtype=xp.float64)], axis=0)
+    H = xp.concatenate([Z, xp.zeros((d, T), dtype=xp.float64), xp.ones((1, T), dtype=xp.float64)], axis=0)
+    return H if xp is jnp else TokenMatrix(H, Z.n_context)
 
 
 def ridge_gd_layers(d: int, eta: float, lam: float, steps: int) -> list[ReLUAttentionLayer]:
@@ -478,14 +528,15 @@ def relu_attention_forward(H, layers: Sequence[ReLUAttentionLayer], *, mask_quer
                            n_context: int | None = None):
     """h_i <- h_i + sum_m (1/n) sum_j relu(<Q_m h_i, K_m h_j>) M_jj V_m h_j, layer by layer.
 
-    Same conventions as :func:`lsa_forward` (n = T - 1 by default, queries masked out of the
+    Same conventions as :func:`lsa_forward` (n from the :func:`ridge_embed` token matrix or T - 1 by default, queries masked out of the
     keys/values unless ``mask_query=False``; numpy in -> numpy out, jax in -> jax out).
     """
     if not isinstance(mask_query, bool):
         raise TypeError(f"mask_query must be a bool, got {type(mask_query).__name__}")
+    marked = _marked_context(H)
     H = _as_float64("H", H, 2)
     D, T = H.shape
-    n = _context_count("H", H.shape, n_context)
+    n = _context_count("H", H.shape, n_context, marked)
     layers = _checked_layers(layers, ReLUAttentionLayer, D, "H")
     xp = jnp if _is_jax(H) else np
     mask = _key_mask(T, n, mask_query, xp)
@@ -496,7 +547,7 @@ def relu_attention_forward(H, layers: Sequence[ReLUAttentionLayer], *, mask_quer
             values = (xp.asarray(layer.V[m]) @ H) * mask[None, :]
             update = update + values @ xp.maximum(scores, 0.0).T
         H = H + update / n
-    return H
+    return TokenMatrix(H, n) if marked is not None else H
 
 
 def ridge_read_weights(H_out, column: int = -1):

@@ -182,20 +182,58 @@ def discrete_attention(u_query, u_samples, params: AttentionParams, weights=None
     return streaming_attention(q, k, v, weights=weights, chunk=chunk, scale=params.scale)
 
 
+def _points(name: str, x, dim: int | None) -> np.ndarray:
+    """Points of the domain as an (M, dim) float64 array.
+
+    An (M, dim) array is taken as it is. A 1-D array is M points of a ONE-dimensional domain
+    (shape (M, 1)); for a field on a domain of dimension dim > 1 it is rejected, since it could be
+    either one point or M points and reading it either way silently gives a wrong shape. A scalar
+    is one point of a 1-D domain.
+    """
+    a = np.asarray(x)
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise TypeError(f"{name} must be a real array, got dtype {a.dtype}")
+    a = a.astype(np.float64)
+    if a.ndim <= 1:
+        if dim is not None and dim != 1:
+            raise ValueError(f"{name} must have shape (M, {dim}) for a field on a {dim}-dimensional "
+                             f"domain, got shape {a.shape} (a 1-D array is read as M points of a 1-D domain)")
+        a = a.reshape(-1, 1)
+    if a.ndim != 2 or (dim is not None and a.shape[1] != dim):
+        raise ValueError(f"{name} must have shape (M, {dim if dim is not None else 'dim'}), got {a.shape}")
+    if a.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one point")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be finite (found NaN or inf)")
+    return a
+
+
+def _field_dim(field) -> int | None:
+    dim = getattr(field, "dim", None)
+    return int(dim) if isinstance(dim, int | np.integer) else None
+
+
 def continuum_attention(field, x_query, params: AttentionParams, nodes, weights) -> np.ndarray:
     """A(u)(x) with mu replaced by the rule (nodes (N, dim), weights (N,)) -- e.g. a fine tensor
-    Gauss-Legendre rule for a near-exact value, or a grid / Monte Carlo rule."""
-    xq = np.atleast_2d(np.asarray(x_query, dtype=np.float64))
-    y = np.atleast_2d(np.asarray(nodes, dtype=np.float64))
-    if y.shape[0] == 1 and y.shape[1] != xq.shape[1]:
-        y = y.T
+    Gauss-Legendre rule for a near-exact value, or a grid / Monte Carlo rule.
+
+    x_query is (M, dim); on a 1-D domain a 1-D array of M points is accepted (and so are 1-D
+    nodes). Returns (M, d_v): row i is A(u)(x_query[i]).
+    """
+    dim = _field_dim(field)
+    xq = _points("x_query", x_query, dim)
+    y = _points("nodes", nodes, xq.shape[1])
     return discrete_attention(field(xq), field(y), params, weights)
 
 
 def attention_integrands(field, x_query, params: AttentionParams, y) -> tuple[np.ndarray, np.ndarray]:
-    """w(x_i, y_j) = exp(s <Q u(x_i), K u(y_j)>) (M, N) and V u(y_j) (N, d_v): the integrands."""
-    uq = field(np.atleast_2d(np.asarray(x_query, dtype=np.float64)))
-    uy = field(np.atleast_2d(np.asarray(y, dtype=np.float64)))
+    """w(x_i, y_j) = exp(s <Q u(x_i), K u(y_j)>) (M, N) and V u(y_j) (N, d_v): the integrands.
+
+    Points are read as in :func:`continuum_attention` ((M, dim), or 1-D on a 1-D domain)."""
+    dim = _field_dim(field)
+    xq = _points("x_query", x_query, dim)
+    uq = field(xq)
+    uy = field(_points("y", y, xq.shape[1]))
     qk = _small_matmul(_small_matmul(uq, params.Q.T), params.K)  # (M, d_u): Q^T K folded into the query
     w = np.exp(params.scale * _small_matmul(qk, uy.T))
     return w, _small_matmul(uy, params.V.T)

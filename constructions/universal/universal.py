@@ -50,11 +50,11 @@ non-zero inputs each, i.e. Theta(delta^{-dn}) parameters.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse
 
 from numerics.validation import check_int
 
@@ -165,7 +165,7 @@ def embedding_width(d: int, n: int, N: int) -> int:
     return d + n + 2 + d * n * (N - 1)
 
 
-def export_weights(c: SingleLayerApproximator) -> dict[str, np.ndarray]:
+def export_weights(c: SingleLayerApproximator, *, sparse: bool = False) -> dict:
     """The layer as a dict of float64 arrays (layout below; E = :func:`embedding_width`).
 
     Tokens are columns of Z in R^{E x (n+1)}: column k < n is
@@ -176,60 +176,73 @@ def export_weights(c: SingleLayerApproximator) -> dict[str, np.ndarray]:
     Output: readout @ Z2[:, :n]  (shape (d, n)).
     Channels: [0, d) x; [d, d+n) one-hot position; d+n bias; d+n+1 sink flag; then register
     r(p, i, j) = d + n + 2 + ((p d + i)(N - 1) + j - 1) for j = 1..N-1.
+    Hidden units: u = k N^D + (row-major index of the cell G) for position k, then 2 d units that
+    cancel the residual x.
+
+    ``sparse=True`` stores W_1 and W_2 (the n N^D-unit feed-forward layer, Theta(delta^{-dn})
+    non-zeros but Theta(delta^{-dn-1}) dense entries) as ``scipy.sparse.csr_array`` with the same
+    entries; :func:`reference_forward` runs either form.
     """
     d, n, N, D = c.d, c.n, c.N, c.D
     E = embedding_width(d, n, N)
     bias, sink = d + n, d + n + 1
     H = D * (N - 1)
+    beta, tau = c.beta, c.tau
 
-    def reg(q: int, j: int) -> int:  # q = p d + i
-        return d + n + 2 + q * (N - 1) + (j - 1)
-
+    # attention: head h = q (N - 1) + (j - 1), q = p d + i
+    q_of = np.repeat(np.arange(D), N - 1)
+    j_of = np.tile(np.arange(1, N), D)
+    p_of, i_of = q_of // d, q_of % d
+    heads = np.arange(H)
     W_Q = np.zeros((H, 1, E))
     W_K = np.zeros((H, 1, E))
     W_V = np.zeros((H, 1, E))
     W_O = np.zeros((H, E, 1))
-    beta, tau = c.beta, c.tau
-    h = 0
-    for p in range(n):
-        for i in range(d):
-            q = p * d + i
-            for j in range(1, N):
-                t = j / N
-                W_Q[h, 0, bias] = 1.0
-                W_K[h, 0, d + p] = beta - t / tau
-                W_K[h, 0, i] = 1.0 / tau
-                W_K[h, 0, sink] = beta
-                W_V[h, 0, d + p] = 1.0
-                W_O[h, reg(q, j), 0] = 1.0
-                h += 1
-    cells = list(itertools.product(range(N), repeat=D))
-    hidden = n * len(cells) + 2 * d
-    W_1 = np.zeros((hidden, E))
-    b_1 = np.zeros(hidden)
-    W_2 = np.zeros((E, hidden))
-    u = 0
+    W_Q[heads, 0, bias] = 1.0
+    W_K[heads, 0, d + p_of] = beta - (j_of / N) / tau
+    W_K[heads, 0, i_of] = 1.0 / tau
+    W_K[heads, 0, sink] = beta
+    W_V[heads, 0, d + p_of] = 1.0
+    W_O[heads, d + n + 2 + q_of * (N - 1) + (j_of - 1), 0] = 1.0
+
+    # feed-forward: one unit per (position k, cell G)
+    cells = N**D
+    G = np.stack(np.unravel_index(np.arange(cells), (N,) * D), axis=1) if D else np.zeros((1, 0), int)
+    hidden = n * cells + 2 * d
+    rows, cols, data = [], [], []
     for k in range(n):
-        for G in cells:
-            # sum_q T_{G_q}(x_q) with T_m = S_m - S_{m+1}, S_0 = 1 (bias), S_N = 0.
-            const = 0.0
-            for q, m in enumerate(G):
-                if m == 0:
-                    const += 1.0
-                else:
-                    W_1[u, reg(q, m)] += 1.0
-                if m + 1 <= N - 1:
-                    W_1[u, reg(q, m + 1)] -= 1.0
-            W_1[u, d + k] = 1.0
-            b_1[u] = const - D
-            W_2[:d, u] = c.values[G][:, k]
-            u += 1
+        u = k * cells + np.arange(cells)
+        for q in range(D):
+            m = G[:, q]
+            lo = m >= 1  # + S_m (S_0 = 1 is the bias constant below)
+            rows.append(u[lo])
+            cols.append(d + n + 2 + q * (N - 1) + (m[lo] - 1))
+            data.append(np.ones(int(lo.sum())))
+            hi = m + 1 <= N - 1  # - S_{m+1} (S_N = 0)
+            rows.append(u[hi])
+            cols.append(d + n + 2 + q * (N - 1) + m[hi])
+            data.append(-np.ones(int(hi.sum())))
+        rows.append(u)
+        cols.append(np.full(cells, d + k))
+        data.append(np.ones(cells))
     for i in range(d):  # cancel the residual x: -x = -ReLU(x) + ReLU(-x)
-        W_1[u, i] = 1.0
-        W_2[i, u] = -1.0
-        W_1[u + 1, i] = -1.0
-        W_2[i, u + 1] = 1.0
-        u += 2
+        u = n * cells + 2 * i
+        rows.append(np.array([u, u + 1]))
+        cols.append(np.array([i, i]))
+        data.append(np.array([1.0, -1.0]))
+    rows, cols, data = (np.concatenate(a) for a in (rows, cols, data))
+    b_1 = np.zeros(hidden)
+    b_1[:n * cells] = np.tile((G == 0).sum(axis=1) - D, n).astype(np.float64)
+    vals = c.values.reshape(cells, d, n)  # row-major over G
+    w2_rows = np.concatenate([np.tile(np.arange(d), n * cells)] + [np.array([i, i]) for i in range(d)])
+    w2_cols = np.concatenate([np.repeat(np.arange(n * cells), d)]
+                             + [np.array([n * cells + 2 * i, n * cells + 2 * i + 1]) for i in range(d)])
+    w2_data = np.concatenate([vals.transpose(2, 0, 1).reshape(-1)] + [np.array([-1.0, 1.0]) for _ in range(d)])
+    W_1 = scipy.sparse.csr_array((data, (rows, cols)), shape=(hidden, E), dtype=np.float64)
+    W_2 = scipy.sparse.csr_array((w2_data, (w2_rows, w2_cols)), shape=(E, hidden), dtype=np.float64)
+    if not sparse:
+        W_1, W_2 = W_1.toarray(), W_2.toarray()
+
     embed_x = np.zeros((E, d))
     embed_x[:d, :d] = np.eye(d)
     embed_pos = np.zeros((E, n))
@@ -252,23 +265,62 @@ def _softmax_keys(S: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-2, keepdims=True)
 
 
-def reference_forward(weights: dict[str, np.ndarray], X) -> np.ndarray:
-    """Run exported weights on inputs X (shape (d, n) or (B, d, n)); returns (B, d, n) float64."""
+def _as_csr(name: str, W, shape: tuple[int, int]) -> scipy.sparse.csr_array:
+    """A weight matrix (dense or scipy.sparse) as float64 CSR of the given shape."""
+    if scipy.sparse.issparse(W):
+        M = scipy.sparse.csr_array(W, dtype=np.float64)
+    else:
+        A = np.asarray(W, dtype=np.float64)
+        M = scipy.sparse.csr_array(A.reshape(shape))
+    if M.shape != shape:
+        raise ValueError(f"weights[{name!r}] has shape {M.shape}, expected {shape}")
+    if not np.all(np.isfinite(M.data)):
+        raise ValueError(f"weights[{name!r}] must be finite")
+    return M
+
+
+def reference_forward(weights: dict, X, *, block: int = 4_000_000) -> np.ndarray:
+    """Run exported weights on inputs X (shape (d, n) or (B, d, n)); returns (B, d, n) float64.
+
+    Computes exactly the layer documented in :func:`export_weights` from the arrays in
+    ``weights`` (dense numpy arrays or, for W_1 and W_2, scipy.sparse matrices), with every
+    product taken as a sparse-times-dense product so that the cost is (non-zeros) x (tokens), and
+    the batch processed in blocks of at most ``block`` hidden pre-activations at a time.
+    """
     d, n = weights["embed_x"].shape[1], weights["embed_pos"].shape[1]
     Xb = _check_inputs(X, d, n)
+    B = Xb.shape[0]
+    E = weights["embed_x"].shape[0]
+    H, m = weights["W_Q"].shape[0], weights["W_Q"].shape[1]
+    WQ = _as_csr("W_Q", weights["W_Q"], (H * m, E))
+    WK = _as_csr("W_K", weights["W_K"], (H * m, E))
+    WV = _as_csr("W_V", weights["W_V"], (H * m, E))
+    WO = _as_csr("W_O", np.transpose(np.asarray(weights["W_O"], dtype=np.float64), (1, 0, 2)), (E, H * m))
+    hidden = weights["b_1"].shape[0]
+    W1 = _as_csr("W_1", weights["W_1"], (hidden, E))
+    W2 = _as_csr("W_2", weights["W_2"], (E, hidden))
+    b1 = np.asarray(weights["b_1"], dtype=np.float64)[:, None]
+    b2 = np.asarray(weights["b_2"], dtype=np.float64)[:, None]
+    T = n + 1
+    # Z[:, b, t]: tokens of input b (columns 0..n-1), then the sink
+    Z = np.empty((E, B, T))
+    Z[:, :, :n] = np.einsum("ed,bdk->ebk", weights["embed_x"], Xb) + weights["embed_pos"][:, None, :] \
+        + weights["embed_bias"][:, None, None]
+    Z[:, :, n] = weights["sink"][:, None]
+    Zf = Z.reshape(E, B * T)
+    Q = (WQ @ Zf).reshape(H, m, B, T)
+    K = (WK @ Zf).reshape(H, m, B, T)
+    V = (WV @ Zf).reshape(H, m, B, T)
+    P = _softmax_keys(np.einsum("hmbl,hmbk->hblk", K, Q))  # (H, B, keys, queries)
+    U = np.einsum("hmbl,hblk->hmbk", V, P).reshape(H * m, B * T)
+    Z1 = (Zf + WO @ U).reshape(E, B, T)[:, :, :n]  # the read-out needs the n token columns only
     out = np.empty_like(Xb)
-    for b, x in enumerate(Xb):
-        Z = weights["embed_x"] @ x + weights["embed_pos"] + weights["embed_bias"][:, None]
-        Z = np.concatenate([Z, weights["sink"][:, None]], axis=1)
-        Q = np.einsum("hme,et->hmt", weights["W_Q"], Z)
-        K = np.einsum("hme,et->hmt", weights["W_K"], Z)
-        V = np.einsum("hme,et->hmt", weights["W_V"], Z)
-        P = _softmax_keys(np.einsum("hml,hmk->hlk", K, Q))  # (H, keys, queries)
-        A = np.einsum("hem,hml,hlk->ek", weights["W_O"], V, P)
-        Z1 = Z + A
-        Z2 = Z1 + weights["W_2"] @ np.maximum(weights["W_1"] @ Z1 + weights["b_1"][:, None], 0.0) \
-            + weights["b_2"][:, None]
-        out[b] = weights["readout"] @ Z2[:, :n]
+    per = max(1, int(block) // max(1, hidden * n))
+    readout = np.asarray(weights["readout"], dtype=np.float64)
+    for s in range(0, B, per):
+        Zs = Z1[:, s:s + per, :].reshape(E, -1)
+        Z2 = Zs + W2 @ np.maximum(W1 @ Zs + b1, 0.0) + b2
+        out[s:s + per] = (readout @ Z2).reshape(d, -1, n).transpose(1, 0, 2)
     return out
 
 

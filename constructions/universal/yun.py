@@ -19,7 +19,9 @@ Their proof of Theorem 2 (continuous permutation-equivariant f, error in L^p, 1 
    distinct columns and for non-permutation inputs (Lemma 6, properties 1-3).
 3. **Value mapping** by feed-forward layers: a piecewise-linear map of the scalar id onto
    f(centre of the cell)_{:,k} (a one-dimensional continuous piecewise-linear function, i.e. one
-   hidden ReLU layer over the sorted ids).
+   hidden ReLU layer over the sorted ids). For n >= 3 cells with repeated columns (outside Lemma
+   6; their ids collide) are left out and go to the output 0, like ramp inputs (our choice: the
+   paper's own treatment of them was not read here), so the map is well defined for every n >= 2.
 
 The exact contextual map runs in :class:`fractions.Fraction` arithmetic. Ids grow like
 delta^{-(2n+2)d+1} while distinct ids are only delta apart (they lie on the lattice delta Z), so the
@@ -41,6 +43,8 @@ __all__ = [
     "contextual_map_float",
     "required_bits",
     "id_bounds",
+    "has_duplicate_columns",
+    "outside_value_map",
     "build_value_map",
     "three_stage_forward",
 ]
@@ -173,13 +177,45 @@ def contextual_map_float(X: np.ndarray, delta: float) -> np.ndarray:
     return np.array([float(v) for v in contextual_map_units(M, N)]) / N
 
 
+def _differ(a: np.ndarray, b: np.ndarray, n: int) -> bool:
+    """Two table values differ beyond round-off. Inputs that are permutations of each other share
+    ids, and an equivariant f evaluated on the permuted input may sum its n columns in another
+    order: 16 n eps max(1, |value|) covers that reassociation (c = 16 for the few operations of
+    the target after the sum); a failure of the contextual map differs by O(|f|)."""
+    scale = max(1.0, float(np.max(np.abs(a))), float(np.max(np.abs(b))))
+    return bool(np.max(np.abs(a - b)) > 16 * n * np.finfo(np.float64).eps * scale)
+
+
+def has_duplicate_columns(M: np.ndarray) -> bool:
+    """True when two columns of the grid input M (d x n integer indices) coincide."""
+    cols = {tuple(int(v) for v in M[:, j]) for j in range(M.shape[1])}
+    return len(cols) < M.shape[1]
+
+
+def outside_value_map(M: np.ndarray) -> bool:
+    """Grid inputs the value map leaves out (output 0): repeated columns when n >= 3
+    (see :func:`build_value_map`)."""
+    return M.shape[1] >= 3 and has_duplicate_columns(M)
+
+
 def build_value_map(f: Callable[[np.ndarray], np.ndarray], d: int, n: int, N: int
                     ) -> tuple[dict[int, np.ndarray], int]:
-    """Stage 3 table over the whole grid: id (units of delta) -> f(cell centre)_{:,k}.
+    """Stage 3 table over the grid: id (units of delta) -> f(cell centre)_{:,k}.
 
-    Returns (table, conflicts): a conflict is an id reached by two grid inputs whose target
-    columns differ (the contextual map failing to separate them). A one-dimensional continuous
-    piecewise-linear interpolation of this table in the id is one hidden ReLU layer.
+    Lemma 6 separates the grid inputs with distinct columns. Inputs with repeated columns:
+    * n = 2: (a, a) is not shifted (max = min), so its id is l_a (1 + s^3) <= (s - 1)(1 + s^3) delta
+      < t_l = s^3 (s - 1)^2 delta for s = delta^{-d} >= 3, below every distinct-column id and
+      distinct for distinct a: they enter the table (N = 2, d = 1 is checked exhaustively in the tests);
+    * n >= 3: their ids can coincide with other inputs' ids whose targets differ (135 such
+      collisions on the full grid at d = 1, n = 3, 1/delta = 6; 1704 on 3000 random inputs), so they
+      are left out of the table and :func:`three_stage_forward` sends them to the output 0, as it
+      does inputs on quantiser ramps: bounded, not controlled, on a set of measure
+      <= n(n-1)/2 delta^d, which the L^p statement allows.
+
+    Returns (table, conflicts): a conflict is an id reached by two distinct-column grid inputs
+    whose target columns differ (the contextual map failing to separate them); Lemma 6 says 0.
+    A one-dimensional continuous piecewise-linear interpolation of this table in the id is one
+    hidden ReLU layer.
     """
     import itertools
 
@@ -188,12 +224,14 @@ def build_value_map(f: Callable[[np.ndarray], np.ndarray], d: int, n: int, N: in
     conflicts = 0
     for flat in itertools.product(range(N), repeat=d * n):
         M = np.array(flat, dtype=np.int64).reshape(d, n)
+        if outside_value_map(M):
+            continue
         q = contextual_map_units(M, N)
         fv = np.asarray(f(((M + 0.5) / N)[None]), dtype=np.float64)[0]
         for k in range(n):
             key = int(q[k])
             if key in table:
-                conflicts += int(np.max(np.abs(table[key] - fv[:, k])) > 0)
+                conflicts += int(_differ(table[key], fv[:, k], n))
             else:
                 table[key] = fv[:, k]
     return table, conflicts
@@ -205,11 +243,15 @@ def three_stage_forward(X: np.ndarray, f: Callable[[np.ndarray], np.ndarray], N:
 
     The value table is filled lazily, id -> f(centre)_{:,k}, from the cells the inputs fall in;
     the returned count of conflicts (one id, two different values) must be 0. Inputs whose
-    quantised value lies on a ramp (not on the grid) get the output 0: the construction's output
+    quantised value lies on a ramp (not on the grid), and for n >= 3 inputs whose quantised
+    columns repeat (outside Lemma 6, see :func:`build_value_map`), get the output 0: the construction's output
     there is bounded but not controlled, which is why the theorem is an L^p and not a sup-norm
-    statement.
+    statement. Any n >= 2 is accepted.
     """
     Xb = np.asarray(X, dtype=np.float64)
+    if Xb.ndim != 3:
+        raise ValueError(f"X must have shape (batch, d, n), got {Xb.shape}")
+    _check_grid(N, Xb.shape[1], Xb.shape[2])
     Q = quantize(Xb, 1.0 / N, eta)
     out = np.zeros_like(Xb)
     table: dict[int, np.ndarray] = {}
@@ -219,12 +261,14 @@ def three_stage_forward(X: np.ndarray, f: Callable[[np.ndarray], np.ndarray], N:
         if not np.all(np.abs(frac - np.rint(frac)) < 1e-9):
             continue
         M = np.rint(frac).astype(np.int64)
+        if outside_value_map(M):
+            continue
         q = contextual_map_units(M, N)
         fv = np.asarray(f(((M + 0.5) / N)[None]), dtype=np.float64)[0]
         for k in range(Xb.shape[2]):
             key = int(q[k])
             if key in table:
-                conflicts += int(np.max(np.abs(table[key] - fv[:, k])) > 0)
+                conflicts += int(_differ(table[key], fv[:, k], Xb.shape[2]))
             else:
                 table[key] = fv[:, k]
             out[b, :, k] = table[key]

@@ -8,10 +8,11 @@ import pytest
 
 import theorems
 from theorems.in_context import akyurek2022 as ak
+from theorems.registry import UnknownClaimError
 
 IDS = ["akyurek2022.mov_attention", "akyurek2022.mul_gelu", "akyurek2022.div_layernorm",
        "akyurek2022.aff_exact", "akyurek2022.gd_step_program", "akyurek2022.ridge_sherman_morrison",
-       "akyurek2022.ridge_bayes_lambda", "akyurek2022.aff_gelu_bypass", "akyurek2022.weight_decay_sign"]
+       "akyurek2022.ridge_bayes_lambda", "akyurek2022.aff_gelu_bypass", "akyurek2022.gd_step_gradient"]
 
 
 def test_all_claims_registered_with_controls():
@@ -50,11 +51,19 @@ def test_extra_controls_rejected():
     assert not ak.study_div("fast", 3, perturb=True).holds
 
 
-def test_weight_decay_finding_minimal_numbers():
-    v = theorems.get("akyurek2022.weight_decay_sign").check("fast")
+def test_gd_step_gradient_minimal_numbers_and_sign():
+    """The construction's step uses Eq. (11)'s +2 lam w (minimal case 0.7); the flipped sign gives 0.9
+    and is rejected. weight_decay_sign is no longer a finding (the 'chain as printed' was our own
+    transcription of Appendix A, which could not be read here): see papers/akyurek2022.toml."""
+    claim = theorems.get("akyurek2022.gd_step_gradient")
+    v = claim.check("fast")
+    assert v.holds and claim.kind == "identity"
     assert v.evidence["gd_minimal"] == pytest.approx(0.7)
-    assert v.evidence["chain_minimal"] == pytest.approx(0.9, abs=1e-5)
-    assert theorems.get("akyurek2022.weight_decay_sign").kind == "finding"
+    assert v.evidence["chain_minimal"] == pytest.approx(0.7, abs=1e-5)
+    flipped = claim.controls["weight-decay sign flipped (-lam w)"]("fast", 0)
+    assert not flipped.holds and flipped.evidence["chain_minimal"] == pytest.approx(0.9, abs=1e-5)
+    with pytest.raises(UnknownClaimError):
+        theorems.get("akyurek2022.weight_decay_sign")
 
 
 def test_evidence_is_float64():

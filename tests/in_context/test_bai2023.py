@@ -13,6 +13,7 @@ from constructions.in_context.icl import (
     relu_attention_forward,
     ridge_embed,
     ridge_gd_layers,
+    ridge_read_prediction,
     ridge_read_weights,
 )
 from numerics.random import rng
@@ -50,10 +51,44 @@ def test_contraction_bound_on_drawn_problems(d, n, cond, lam, L, seed):
     assert err <= bound, (err, bound)
 
 
-def test_theorem4_layer_formula():
-    assert bai.theorem4_layers(1.0, 1.0, 2.0, 0.5) == math.ceil(2 * math.log(2.0)) + 1
-    assert bai.theorem4_layers(10.0, 2.0, 3.0, 1e-3) == math.ceil(20 * math.log(3000.0)) + 1
-    assert bai.theorem4_layers(5.0, 1.0, 1.0, 10.0) == 1  # eps above B_x B_w / 2: no GD step needed
+@given(kappa=st.floats(1.0, 200.0), b_x=st.floats(0.1, 10.0), b_w=st.floats(0.1, 10.0),
+       eps=st.floats(1e-9, 10.0))
+def test_theorem4_layers_is_the_smallest_count_meeting_the_proofs_inequality(kappa, b_x, b_w, eps):
+    """Theorem 4's L is defined by the proof's inequality exp(-(L - 1)/(2 kappa)) B_x B_w / 2 <= eps:
+    theorem4_layers must satisfy it and L - 1 must not (unless L = 1, where no GD step is needed).
+    (The old test re-typed the closed form ceil(2 kappa log(.)) + 1 and compared it with itself.)"""
+    L = bai.theorem4_layers(kappa, b_x, b_w, eps)
+    assert isinstance(L, int) and L >= 1
+
+    def residual(layers):  # the proof's bound on the prediction error after layers - 1 GD steps
+        return math.exp(-(layers - 1) / (2.0 * kappa)) * b_x * b_w / 2.0
+
+    assert residual(L) <= eps * (1 + 1e-12)
+    if L > 1:  # one layer fewer does not meet it: L is the smallest such count
+        assert residual(L - 1) > eps * (1 - 1e-12)
+
+
+@given(d=st.integers(1, 4), n=st.integers(1, 8), cond=st.floats(1.0, 5.0), lam=st.floats(0.05, 1.0),
+       eps=st.sampled_from([1e-1, 1e-3, 1e-6]), seed=seeds())
+def test_theorem4_layer_count_suffices_for_the_public_construction(d, n, cond, lam, eps, seed):
+    """End to end on drawn problems: L = theorem4_layers(...) layers of the public construction (L - 1
+    GD layers and the bilinear read-out) predict <w_ridge, x_q> within eps; w_ridge from
+    numpy.linalg.solve, B_x, B_w the tightest admissible constants."""
+    X, y, xq = draw_regression(rng(seed), d, n, cond)
+    S = X.T @ X / n
+    ev = np.linalg.eigvalsh(S)
+    alpha, beta = max(float(ev.min()), 0.0), float(ev.max())
+    kappa = (beta + lam) / (alpha + lam)
+    w_star = np.linalg.solve(S + lam * np.eye(d), X.T @ y / n)
+    b_x = float(np.max(np.linalg.norm(np.vstack([X, xq]), axis=1)))
+    b_w = 2.0 * float(np.linalg.norm(w_star))
+    L = bai.theorem4_layers(kappa, b_x, b_w, eps)
+    target = float(w_star @ xq)
+    if L == 1:
+        assert abs(target) <= eps
+        return
+    H = relu_attention_forward(ridge_embed(X, y, xq), ridge_gd_layers(d, 1.0 / (beta + lam), lam, L - 1))
+    assert abs(float(ridge_read_prediction(H)) - target) <= eps
 
 
 def test_dropping_lam_converges_to_ols_not_ridge():

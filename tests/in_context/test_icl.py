@@ -399,3 +399,58 @@ def test_layer_classes_validate():
         gdpp_layers(2, 0.1, float("inf"), 1)
     with pytest.raises(ValueError):
         relu_attention_forward(np.ones((5, 3)), ridge_gd_layers(2, 0.1, 0.1, 1))
+
+
+# --- several queries with the default n_context (issue 11, section 4) -------------------------------
+
+
+@given(d=st.integers(1, 4), n=st.integers(1, 8), m=st.integers(2, 4), steps=st.integers(1, 3), seed=seeds())
+def test_several_queries_with_the_default_context_count_give_gd_predictions(d, n, m, steps, seed):
+    """embed(X, y, Xq) with m queries and lsa_forward's default n_context: every query column is the
+    K-step GD prediction (the default used to be T - 1, so m - 1 queries counted as context:
+    LSA 0.0969 vs 0.1231 in the issue's example)."""
+    X, y, Xq = problem(d, n, 10.0, seed, m=m)
+    eta = 0.5
+    ws = plain_gd(X, y, eta, steps)
+    out = lsa_forward(embed(X, y, Xq), gd_layers(d, eta, steps))
+    for j in range(m):
+        one = lsa_forward(embed(X, y, Xq[j]), gd_layers(d, eta, steps))
+        M = residual_error_bound(X, y, Xq[j], eta, ws, None)
+        ref = ws[-1] @ Xq[j]
+        assert_close(read_prediction(out, n + j), ref, size=n + d + 3, cond=M / max(abs(ref), 1e-300), c=1.0,
+                     what=f"query {j} of {m}")
+        np.testing.assert_array_equal(read_prediction(out, n + j), read_prediction(one))
+    # ReLU attention (Bai et al.): every query column carries the same ridge-GD iterate
+    H = relu_attention_forward(ridge_embed(X, y, Xq), ridge_gd_layers(d, eta, 0.1, steps))
+    Hn = relu_attention_forward(ridge_embed(X, y, Xq), ridge_gd_layers(d, eta, 0.1, steps), n_context=n)
+    np.testing.assert_array_equal(H, Hn)
+    for j in range(m):
+        H1 = relu_attention_forward(ridge_embed(X, y, Xq[j]), ridge_gd_layers(d, eta, 0.1, steps))
+        np.testing.assert_array_equal(ridge_read_prediction(H, n + j), ridge_read_prediction(H1))
+
+
+def test_context_count_travels_with_the_token_matrix_and_contradictions_raise():
+    X, y, Xq = problem(2, 5, 10.0, 3, m=3)
+    Z = embed(X, y, Xq)
+    assert Z.n_context == 5 and Z.copy().n_context == 5
+    out = lsa_forward(Z, gd_layers(2, 0.3, 1))
+    assert out.n_context == 5  # chained layers keep masking all queries
+    np.testing.assert_array_equal(lsa_forward(out, gd_layers(2, 0.3, 1)), lsa_forward(Z, gd_layers(2, 0.3, 2)))
+    assert getattr(Z[:, :6], "n_context", None) is None  # a column slice drops the count
+    with pytest.raises(ValueError, match="contradicts"):
+        lsa_forward(Z, gd_layers(2, 0.3, 1), n_context=7)
+    with pytest.raises(ValueError, match="contradicts"):
+        relu_attention_forward(ridge_embed(X, y, Xq), ridge_gd_layers(2, 0.3, 0.1, 1), n_context=6)
+    with pytest.raises(ValueError, match="queries with jax inputs"):
+        embed(jnp.asarray(X), jnp.asarray(y), jnp.asarray(Xq))
+    assert embed(jnp.asarray(X), jnp.asarray(y), jnp.asarray(Xq[0])).shape == (3, 6)
+
+
+def test_run_ridge_transformer_takes_n_context():
+    from theorems.in_context.bai2023 import ridge_gd_iterates, run_ridge_transformer
+
+    X, y, Xq = problem(3, 6, 10.0, 4, m=2)
+    H = run_ridge_transformer(X, y, Xq, 0.4, 0.1, 3, n_context=6)
+    np.testing.assert_array_equal(H, run_ridge_transformer(X, y, Xq, 0.4, 0.1, 3))
+    w = ridge_gd_iterates(X, y, 0.4, 0.1, 3)[-1]
+    np.testing.assert_allclose(ridge_read_weights(H, 7), w, rtol=1e-12, atol=1e-14)

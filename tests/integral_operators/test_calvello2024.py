@@ -212,3 +212,30 @@ def test_rule_shapes_and_validation():
         tensor_rule(np.zeros(3), np.zeros(2), 2)
     with pytest.raises(ValueError):
         gauss_legendre_nodes_weights(1.0, 0.0, 3)
+
+
+def test_one_dimensional_query_arrays_are_m_points_or_rejected():
+    """Issue 11, section 4: a 1-D x_query of a 1-D field is M points (it used to become ONE point at
+    the sum of the coordinates, A(u)(1.5)); on a 2-D domain a 1-D x_query is ambiguous and raises."""
+    field, p = random_field(3, 1, 7), random_attention(3, 2, 2, 8, gain=2.0)
+    x, w = gauss_legendre_nodes_weights(0.0, 1.0, 48)
+    pts = [0.1, 0.5, 0.9]
+    got = continuum_attention(field, pts, p, x, w)
+    want = continuum_attention(field, np.array(pts)[:, None], p, x[:, None], w)
+    assert got.shape == (3, 2)
+    np.testing.assert_array_equal(got, want)
+    for i, xi in enumerate(pts):  # each row is A(u) at that point, not at the sum 1.5
+        np.testing.assert_allclose(got[i], continuum_attention(field, [[xi]], p, x[:, None], w)[0], rtol=0, atol=16 * EPS * np.abs(got).max())
+    wi, vi = attention_integrands(field, pts, p, x)
+    assert wi.shape == (3, x.size) and vi.shape == (x.size, 2)
+
+    field2, p2 = random_field(3, 2, 1), random_attention(3, 2, 2, 2)
+    nodes, weights = tensor_rule(*gauss_legendre_nodes_weights(0.0, 1.0, 8), 2)
+    out = continuum_attention(field2, [[0.1, 0.5], [0.9, 0.3]], p2, nodes, weights)
+    assert out.shape == (2, 2)
+    with pytest.raises(ValueError, match="x_query must have shape"):
+        continuum_attention(field2, [0.1, 0.5], p2, nodes, weights)
+    with pytest.raises(ValueError, match="x_query must have shape"):
+        continuum_attention(field2, [[0.1, 0.5, 0.9]], p2, nodes, weights)
+    with pytest.raises(ValueError, match="nodes must have shape"):
+        continuum_attention(field2, [[0.1, 0.5]], p2, nodes[:, :1], weights)

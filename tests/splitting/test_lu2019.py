@@ -145,3 +145,22 @@ def test_finding_verdict_reports_constants():
     assert "Macaron smaller in" in v.measured
     fig = get("lu2019.macaron_euler_first_order").plot(v)
     assert len(fig.axes[0].lines) >= 5  # measured, fit and the other schemes' series
+
+
+def test_the_constants_check_is_measured_not_literal(monkeypatch):
+    """Issue 11, section 2: the 'constants' check was the literal True. It now judges the finding's
+    'Macaron's constant is usually smaller' (a majority of seeded systems), so a survey in which
+    Macaron is never smaller makes the finding fail."""
+    import theorems.splitting.lu2019 as lu
+    from theorems.registry import get
+
+    real = lu.constant_survey
+
+    def reversed_survey(profile, seed, n_systems=None):
+        out = dict(real(profile, seed, n_systems))
+        out["fraction_macaron_smaller_global"] = 0.0
+        return out
+
+    monkeypatch.setattr(lu, "constant_survey", reversed_survey)
+    v = get("lu2019.macaron_euler_first_order").study("fast", 0)
+    assert not v.holds and "constants" in v.measured and "(FAILS)" in v.measured

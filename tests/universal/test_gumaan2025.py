@@ -1,13 +1,23 @@
-"""Tests for theorems.universal.gumaan2025: the equivariance lower bound behind the finding, float64 evidence,
+"""Tests for theorems.universal.gumaan2025: the equivariance lower bound (positional encodings are
+necessary) on library layers, the exported layer against the cell interpolant, float64 evidence,
 and the claims' fast verdicts with their controls (also run by test_claims)."""
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from numerics import EPS
 from numerics.random import rng
 from theorems.registry import get
-from theorems.universal.gumaan2025 import _random_layer_no_pe, broadcast_first, sine_target
+from theorems.universal.gumaan2025 import (
+    _random_layer_no_pe,
+    broadcast_first,
+    cell_interpolant,
+    constant_half_layer_no_pe,
+    exact_case,
+    exported_layer,
+    sine_target,
+)
 
 
 def reversal(X):
@@ -31,14 +41,67 @@ def test_equivariant_layers_obey_the_lower_bound(seed, n, target):
     assert err >= lower - 1e-12
 
 
-def test_reversal_counterexample_n3():
-    """Reversal with n = 3 is not equivariant: X = (0, 0, 1) has x_1 = x_2, so an equivariant g
-    has g_1 = g_2 while f(X) = (1, 0, 0): error >= 1/2."""
+@given(seed=st.integers(0, 10_000))
+def test_reversal_n3_library_layers_cannot_separate_equal_tokens(seed):
+    """Reversal with n = 3 is not equivariant: at X = (0, 0, 1) the swap of the first two tokens fixes
+    X, so every library layer without positional encodings returns equal first two columns (to
+    round-off) while f(X) = (1, 0, 0): error >= 1/2, whatever the weights."""
     X = np.array([[[0.0, 0.0, 1.0]]])
-    PX = X[:, :, [1, 0, 2]]
-    assert np.array_equal(PX, X)
-    fX = reversal(X)[0]
-    assert 0.5 * abs(fX[0, 0] - fX[0, 1]) == 0.5
+    layer = _random_layer_no_pe(rng(seed), 1)
+    out = layer(X[0])
+    assert abs(out[0, 0] - out[0, 1]) <= 64 * np.finfo(float).eps * max(1.0, np.abs(out).max())
+    assert np.abs(out - reversal(X)[0]).max() >= 0.5 - 1e-12
+
+
+def test_the_explicit_layer_without_pe_attains_the_bound():
+    """The sharpness of gumaan2025.needs_positional_encoding is measured on a real layer (it used to
+    be a hand-appended averaging map): constant_half_layer_no_pe maps (0, 1) and (1, 0) to (1/2, 1/2)."""
+    layer = constant_half_layer_no_pe()
+    for X in (np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])):
+        np.testing.assert_array_equal(layer(X), [[0.5, 0.5]])
+    v = get("gumaan2025.needs_positional_encoding").study("fast", 0)
+    random_min = float(np.min(v.evidence["errors"][:-1]))
+    assert random_min > 1.0  # 1.387 at seed 0: random layers are far from the bound
+    assert v.evidence["errors"][-1] == 0.5
+
+
+def test_exported_layer_forms_agree_and_match_the_cell_interpolant():
+    """Dense export, sparse export and the closed-form structured evaluation agree on one layer; on cell
+    interiors the exported layer returns f at the cell centre (independent loop over the inputs)."""
+    from constructions.universal.universal import (
+        build_single_layer,
+        export_weights,
+        reference_forward,
+        structured_forward,
+    )
+
+    f, _, fmax = sine_target(1, 2, 3)
+    for N in (3, 16):
+        c = build_single_layer(f, 1, 2, 1.0 / N)
+        X = rng(4).uniform(size=(50, 1, 2))
+        dense, sparse = reference_forward(export_weights(c), X), reference_forward(export_weights(c, sparse=True), X)
+        np.testing.assert_array_equal(dense, sparse)
+        np.testing.assert_allclose(sparse, structured_forward(c, X), rtol=0, atol=8 * EPS * fmax)
+        frac = (X * N) % 1.0
+        for b in range(X.shape[0]):
+            if np.all((frac[b] > 0.01) & (frac[b] < 0.99)):
+                centre = (np.floor(X[b] * N) + 0.5) / N
+                np.testing.assert_allclose(sparse[b], f(centre[None])[0], rtol=0, atol=4 * EPS * 4 * fmax)
+
+
+def test_shifted_exported_thresholds_are_caught_by_the_exact_case():
+    """Issue 11, section 2: shifting every exported key threshold by 0.1 delta left the three claims
+    holding (they evaluated structured_forward); the exact case on the exported weights sees it."""
+    from constructions.universal.universal import build_single_layer
+
+    f, _, _ = sine_target(1, 2, 0)
+    c = build_single_layer(f, 1, 2, 1.0 / 32)
+    X = rng(1).uniform(size=(200, 1, 2))
+    assert exact_case(c, exported_layer(c), X)["ratio"] <= 1.0
+    shifted = exact_case(c, exported_layer(c, 0.1), X)
+    assert shifted["ratio"] > 1e6 and 0.1 <= shifted["fraction_off"] <= 0.3  # ~ 2 x 0.1 of the inputs
+    np.testing.assert_array_equal(cell_interpolant(c, np.array([[[0.0, 0.999]]]))[0],
+                                  f(np.array([[[0.5 / 32, 31.5 / 32]]]))[0])
 
 
 def test_sine_target_lipschitz_constant_is_an_upper_bound():

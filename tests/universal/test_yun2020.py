@@ -108,3 +108,30 @@ def test_validation(call):
 def test_contextual_map_exact_rejects_float_delta():
     with pytest.raises(TypeError):
         contextual_map_exact([[Fraction(0), Fraction(1, 4)]], 0.25)
+
+
+def test_value_map_is_well_defined_for_n3():
+    """Issue 11, section 4: with repeated-column cells in the table, n = 3 gave 135 conflicts on the
+    full grid (1/delta = 6) and 1704 on 3000 random inputs; they are now left out (output 0) for
+    n >= 3, and for n = 2 they stay in (their ids lie below t_l: checked here on small grids)."""
+    from constructions.universal.yun import build_value_map, outside_value_map, three_stage_forward
+    from theorems.universal.yun2020 import equivariant_target
+
+    for d, n, N in [(1, 3, 6), (1, 3, 4), (1, 4, 5), (2, 3, 2), (1, 2, 2), (1, 2, 3), (2, 2, 2), (1, 2, 16)]:
+        table, conflicts = build_value_map(equivariant_target, d, n, N)
+        assert conflicts == 0, (d, n, N, conflicts)
+        want = sum(not outside_value_map(np.array(f).reshape(d, n)) for f in itertools.product(range(N), repeat=d * n))
+        assert len(table) <= want * n
+    g = np.random.default_rng(0)
+    X = g.uniform(size=(3000, 1, 3))
+    errs = {}
+    for N in (6, 8, 64):
+        out, conflicts = three_stage_forward(X, equivariant_target, N, (1.0 / N) ** 3)
+        assert conflicts == 0
+        errs[N] = float(np.abs(out - equivariant_target(X)).mean())
+    # L1 error O(delta): a factor 8 in delta gives a factor 8 (Monte Carlo spread of the repeated-column
+    # set, ~ 3 delta of the inputs, allows 4..16)
+    assert 4.0 <= errs[8] / errs[64] <= 16.0, errs
+    assert outside_value_map(np.array([[1, 1, 2]])) and not outside_value_map(np.array([[1, 1]]))
+    with pytest.raises(ValueError):
+        three_stage_forward(np.zeros((2, 1, 1)), equivariant_target, 4, 1e-3)  # n = 1

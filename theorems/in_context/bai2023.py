@@ -96,11 +96,14 @@ def ridge_error_bound(X, y, eta: float, lam: float, ws: np.ndarray) -> float:
     return e
 
 
-def run_ridge_transformer(X, y, xq, eta: float, lam: float, steps: int, *, mask_query: bool = True):
-    """H_out after ``steps`` ReLU-attention layers on ridge_embed(X, y, xq)."""
-    d = X.shape[1]
+def run_ridge_transformer(X, y, xq, eta: float, lam: float, steps: int, *, mask_query: bool = True,
+                          n_context: int | None = None):
+    """H_out after ``steps`` ReLU-attention layers on ridge_embed(X, y, xq); xq is one query (d,)
+    or several (m, d). ``n_context`` defaults to n = len(X) (the count ridge_embed records); an
+    explicit value must agree with it."""
+    d = np.shape(X)[1]
     return relu_attention_forward(ridge_embed(X, y, xq), ridge_gd_layers(d, eta, lam, steps),
-                                  mask_query=mask_query)
+                                  mask_query=mask_query, n_context=n_context)
 
 
 def _draw(g: np.random.Generator, max_cond: float):

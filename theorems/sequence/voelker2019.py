@@ -336,32 +336,59 @@ def _euler_discretise(A, B, dt):
     return np.eye(A.shape[0]) + A * dt, B * dt
 
 
-def study_zoh(profile: str, seed: int, discretise=zoh_discretise) -> Verdict:
-    """(Abar, Bbar) against scipy.signal.cont2discrete(method='zoh').
+def _inverse_form_discretise(A, B, dt):
+    """Near control: the textbook form A^{-1}(e^{A dt} - I) B, exact in exact arithmetic but
+    cancelling in e^{A dt} - I for small steps (relative error ~ eps / ||A dt||)."""
+    E = scipy.linalg.expm(A * dt)
+    return E, np.linalg.solve(A, (E - np.eye(A.shape[0])) @ B)
 
-    Tolerances. Abar: both sides are scaled-and-squared Padé exponentials of A dt (scipy's of the
-    augmented matrix); relative error c eps d max(1, ||A dt||_1) with c = 4. Bbar: the construction
-    forms e^{A dt} - I (cancellation factor ||e^{A dt}|| / ||e^{A dt} - I||, ~ 1/||A dt|| for small
-    steps) and solves with A (kappa(A)); c = 4 on eps * d * (kappa(A) + cancellation factor).
+
+def zoh_reference(A: np.ndarray, B: np.ndarray, dt: float, dps: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Independent reference: (Abar, Bbar) from mpmath's exponential of the augmented matrix
+    [[A, B], [0, 0]] dt at ``dps`` decimal digits (float64 rounding of a 40-digit value)."""
+    d = A.shape[0]
+    with mpmath.workdps(dps):
+        M = mpmath.zeros(d + 1, d + 1)
+        for i in range(d):
+            for j in range(d):
+                M[i, j] = mpmath.mpf(float(A[i, j])) * mpmath.mpf(dt)
+            M[i, d] = mpmath.mpf(float(B[i])) * mpmath.mpf(dt)
+        E = mpmath.expm(M)
+        Abar = np.array([[float(E[i, j]) for j in range(d)] for i in range(d)], dtype=np.float64)
+        Bbar = np.array([float(E[i, d]) for i in range(d)], dtype=np.float64)
+    return Abar, Bbar
+
+
+def study_zoh(profile: str, seed: int, discretise=zoh_discretise) -> Verdict:
+    """(Abar, Bbar) against mpmath's 40-digit exponential of [[A, B], [0, 0]] dt (d <= 8) and against
+    scipy.signal.cont2discrete(method='zoh') (every d), for steps dt/theta from 1e-10 to 0.5.
+
+    Tolerances: c eps d max(1, ||M||_1), c = 4, M = [[A, B], [0, 0]] dt (the scaled-and-squared
+    Pade exponential of M is accurate to a small multiple of eps ||M|| relative). Small steps are
+    in the sweep because the inverse form A^{-1}(e^{A dt} - I) B loses eps/||A dt|| there (the near
+    control: 1e-9 relative at dt = 1e-8).
     """
     g = rng(seed)
     orders = [1, 2, 4, 8, 16] if profile == "fast" else [1, 2, 3, 4, 6, 8, 12, 16, 24, 32]
     cases = []
     for d in orders:
-        for dt_scale in (1e-3, 0.05, 0.5):
+        for dt_scale in (1e-10, 1e-8, 1e-3, 0.05, 0.5):
             theta = float(g.uniform(0.3, 3.0))
             dt = dt_scale * theta
             A, B = lmu_matrices(d, theta)
             Abar, Bbar = discretise(A, B, dt)
-            Ar, Br, *_ = scipy.signal.cont2discrete((A, B[:, None], np.ones((1, d)), np.zeros((1, 1))), dt,
+            Ac, Bc, *_ = scipy.signal.cont2discrete((A, B[:, None], np.ones((1, d)), np.zeros((1, 1))), dt,
                                                     method="zoh")
-            E = scipy.linalg.expm(A * dt)
-            cancel = float(np.linalg.norm(E, 1) / np.linalg.norm(E - np.eye(d), 1))
+            cond = max(1.0, float(np.linalg.norm(np.hstack([A, B[:, None]]) * dt, 1)))
             lbl = f"d={d}, dt/theta={dt_scale:g}"
-            cases.append((lbl + " Abar", compare(Abar, Ar, size=d, cond=max(1.0, np.linalg.norm(A * dt, 1)), c=4.0)))
-            cases.append((lbl + " Bbar", compare(Bbar, Br[:, 0], size=d, cond=float(np.linalg.cond(A)) + cancel,
-                                                 c=4.0)))
-    return identity_verdict(cases, expected="ZOH (Abar, Bbar) = cont2discrete(zoh) within 4 eps d cond")
+            if d <= 8:  # the 40-digit reference costs ~ d^3 mpmath operations per squaring
+                Ar, Br = zoh_reference(A, B, dt)
+                cases.append((lbl + " Abar", compare(Abar, Ar, size=d, cond=cond, c=4.0)))
+                cases.append((lbl + " Bbar", compare(Bbar, Br, size=d, cond=cond, c=4.0)))
+            cases.append((lbl + " Abar vs cont2discrete", compare(Abar, Ac, size=d, cond=cond, c=4.0)))
+            cases.append((lbl + " Bbar vs cont2discrete", compare(Bbar, Bc[:, 0], size=d, cond=cond, c=4.0)))
+    return identity_verdict(cases, expected="ZOH (Abar, Bbar) = 40-digit augmented exponential "
+                                            "(and cont2discrete) within 4 eps d max(1, ||M||_1)")
 
 
 register(Claim(
@@ -371,10 +398,12 @@ register(Claim(
     statement="The discrete memory m_t = Abar m_{t-1} + Bbar u_t uses the zero-order hold "
               "Abar = e^{A dt}, Bbar = A^{-1}(e^{A dt} - I) B.",
     kind="identity",
-    expected="agreement with scipy.signal.cont2discrete(method='zoh') within 4 eps d cond",
+    expected="agreement with a 40-digit mpmath augmented exponential and scipy.signal.cont2discrete(method='zoh') "
+             "within 4 eps d max(1, ||M dt||_1), dt/theta from 1e-10 to 0.5",
     study=study_zoh,
     plot=plot_identity,
-    controls={"forward Euler sold as ZOH": partial(study_zoh, discretise=_euler_discretise)},
+    controls={"forward Euler sold as ZOH": partial(study_zoh, discretise=_euler_discretise),
+              "A^-1 (e^{A dt} - I) B (cancels at small dt)": partial(study_zoh, discretise=_inverse_form_discretise)},
 ))
 
 # --- window_decoding --------------------------------------------------------------------------

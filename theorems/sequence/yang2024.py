@@ -172,9 +172,17 @@ def _identity_tolerance(L, chunk, d_k, growth, kappa):
 
 
 def study_chunkwise(profile: str, seed: int, variant: str = "exact") -> Verdict:
-    """Chunkwise vs the plain recurrence: outputs, final state, and a split-in-two run."""
+    """Chunkwise vs the plain recurrence: outputs, final state, and a split-in-two run.
+
+    ``variant="exact"`` checks the PUBLIC :func:`constructions.sequence.delta_rule.chunkwise` (one
+    combined forward substitution for W and U per chunk), and the re-assembly
+    :func:`chunkwise_variant` from ``ut_transform`` + ``chunk_update`` as an extra check; the other
+    variants are the perturbed re-assemblies of the negative controls.
+    """
     g = rng(seed)
     cases = list(_FAST_CASES) + (list(_FULL_EXTRA) if profile == "full" else [])
+    forms = ([("", dr.chunkwise), (" (re-assembly)", partial(chunkwise_variant, variant="exact"))]
+             if variant == "exact" else [("", partial(chunkwise_variant, variant=variant))])
     results = []
     for L, C, d_k, d_v, brange, unit, with_state in cases:
         q, k, v, beta, S0 = _draw(g, L, d_k, d_v, brange, unit, with_state)
@@ -182,21 +190,24 @@ def study_chunkwise(profile: str, seed: int, variant: str = "exact") -> Verdict:
         growth = growth_factor(k, beta)
         kappa = max(1.0, scale / max(np.max(np.abs(o_ref)), 1e-300))
         tol = _identity_tolerance(L, C, d_k, growth, kappa)
-        o, S = chunkwise_variant(q, k, v, beta, C, S0, variant=variant)
-        label = f"L={L},C={C},dk={d_k},dv={d_v},b={brange[0]:g}..{brange[1]:g}" + ("" if unit else ",raw k")
-        results.append((label + " o", compare(o, o_ref, **tol)))
         s_kappa = max(1.0, state_scale / max(np.max(np.abs(S_ref)), 1e-300))
-        results.append((label + " S", compare(S, S_ref, **(tol | {"cond": growth * s_kappa}))))
-        if L >= 2:  # split at m, pass the state on
-            m = int(g.integers(1, L))
-            o1, S1 = chunkwise_variant(q[:m], k[:m], v[:m], beta[:m], C, S0, variant=variant)
-            o2, S2 = chunkwise_variant(q[m:], k[m:], v[m:], beta[m:], C, S1, variant=variant)
-            results.append((label + f" split@{m}", compare(np.vstack([o1, o2]), o_ref, **tol)))
+        label = f"L={L},C={C},dk={d_k},dv={d_v},b={brange[0]:g}..{brange[1]:g}" + ("" if unit else ",raw k")
+        m = int(g.integers(1, L)) if L >= 2 else 0
+        for tag, forward in forms:
+            o, S = forward(q, k, v, beta, C, S0)
+            results.append((label + " o" + tag, compare(o, o_ref, **tol)))
+            results.append((label + " S" + tag, compare(S, S_ref, **(tol | {"cond": growth * s_kappa}))))
+            if L >= 2:  # split at m, pass the state on
+                o1, S1 = forward(q[:m], k[:m], v[:m], beta[:m], C, S0)
+                o2, S2 = forward(q[m:], k[m:], v[m:], beta[m:], C, S1)
+                results.append((label + f" split@{m}" + tag, compare(np.vstack([o1, o2]), o_ref, **tol)))
     return identity_verdict(
         results,
         expected="chunkwise == recurrence: rel. error <= 4 eps L (d_k + C) growth kappa in every case",
-        notes="growth = prod max(1, |1 - beta ||k||^2|) (1 for contractive factors); "
-              "kappa = max_t sigma_t ||q_t|| / max |o_t|, sigma_t = size of the update's summands",
+        notes="public constructions.sequence.delta_rule.chunkwise" + (" and the ut_transform + chunk_update "
+              "re-assembly" if variant == "exact" else "") + "; growth = prod max(1, |1 - beta ||k||^2|) (1 "
+              "for contractive factors); kappa = max_t sigma_t ||q_t|| / max |o_t|, sigma_t = size of the "
+              "update's summands",
     )
 
 

@@ -431,13 +431,15 @@ def study_macaron_finding(profile: str, seed: int, sub: str = "euler") -> Verdic
         survey = constant_survey(profile, seed)
         extra |= {"survey": survey}
         g, lr = survey["global_ratio"], survey["local_ratio"]
-        checks.append(("constants", True,
+        # Judged: the finding's "Macaron's error constant is usually smaller" -- in a majority of the
+        # seeded systems (measured fractions 0.67-1.0 over seeds 0-19 of the fast profile, 6 systems each).
+        checks.append(("constants", bool(survey["fraction_macaron_smaller_global"] > 0.5),
                        f"over {g.size} systems Macaron/Transformer global constant ratio median {np.median(g):.3f} "
                        f"[min {g.min():.3f}, max {g.max():.3f}], Macaron smaller in "
                        f"{100 * survey['fraction_macaron_smaller_global']:.0f}%; local-term ratio median "
                        f"{np.median(lr):.3f} [min {lr.min():.3f}, max {lr.max():.3f}], smaller in "
                        f"{100 * survey['fraction_macaron_smaller_local']:.0f}%; |C(L=256)/C(L=128) - 1| <= "
-                       f"{survey['max_drift']:.3f}"))
+                       f"{survey['max_drift']:.3f} (judged: Macaron smaller in a majority)"))
     extra["series"] = series
     return combine([("global", v)], checks, expected="global order 1 (CI excludes 2): Strang's order "
                    "advantage is lost with Euler sub-steps", extra=extra)
