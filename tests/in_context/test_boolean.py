@@ -140,3 +140,20 @@ def test_bad_inputs():
         bl.teaching_sequence(np.array([2.0, 0.0]))
     with pytest.raises(ValueError):
         learner.predict(np.ones(4))
+
+
+def test_training_encoding_and_errors():
+    from constructions.in_context import boolean_training as bt
+
+    X = np.array([[[1.0, -1.0], [-1.0, -1.0]]])
+    y = np.array([[1.0, -1.0]])
+    tok = bt.encode_prompts(X, y)
+    np.testing.assert_array_equal(tok[0], [[1, -1, 0], [0, 0, 1], [-1, -1, 0], [0, 0, -1]])
+    params, losses = bt.train_in_context(X, y, steps=0, batch=1)
+    assert losses.size == 0
+    errs = bt.predict_errors(params, X, y)
+    assert errs.shape == (2,) and np.all((errs == 0) | (errs == 1))
+    with pytest.raises(ValueError):
+        bt.encode_prompts(X[0], y)
+    with pytest.raises(ValueError):
+        bt.init_model(2, 2, d=5, heads=2)
