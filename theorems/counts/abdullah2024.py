@@ -42,7 +42,7 @@ def _token_axis_ln_block(p, x, variant):
 def study_mixing(profile: str, seed: int, *, block: str = "glu") -> Verdict:
     g = rng(seed)
     labels, off, diag = [], [], []
-    reps = 1 if profile == "fast" else 4
+    reps = 1 if profile == "fast" else 2
     for variant in sorted(glu.GLU_VARIANTS):
         if block == "mhsa":
             fn = lambda p, x: tn.vit_block(p, x, 1)  # noqa: E731

@@ -88,7 +88,7 @@ def _allocated_sizes(c, key: int) -> tuple[int, int]:
 def study_parameters(profile: str, seed: int, *, drop_pooler: bool = False, count_tied_head: bool = False) -> Verdict:
     g = rng(seed)
     configs = [(name, tf.PRESETS[name], PUBLISHED[name]) for name in tf.PRESETS]
-    configs += [(f"drawn {i}", _draw_config(g), None) for i in range(8 if profile == "fast" else 40)]
+    configs += [(f"drawn {i}", _draw_config(g), None) for i in range(8 if profile == "fast" else 16)]
 
     def formula_of(c, name):
         f = parameter_count(name if name in tf.PRESETS else c)
@@ -101,7 +101,7 @@ def study_parameters(profile: str, seed: int, *, drop_pooler: bool = False, coun
     labels, counted, formula, published = [], [], [], []
     for i, (label, c, pub) in enumerate(configs):
         # every tree is traced by jax.eval_shape (no allocation); the first drawn ones are also allocated
-        if pub is None and i < len(tf.PRESETS) + (1 if profile == "fast" else 4):
+        if pub is None and i < len(tf.PRESETS) + (1 if profile == "fast" else 2):
             labels.append(label + " allocated")
             counted.append(_allocated_sizes(c, int(g.integers(2**31)))[0])
             formula.append(formula_of(c, label))
@@ -113,7 +113,7 @@ def study_parameters(profile: str, seed: int, *, drop_pooler: bool = False, coun
     return count_verdict(labels, counted, formula, published=published,
                          expected="parameter_count == leaves of the JAX parameter tree == published total",
                          extra={"published": np.array([p or 0 for p in published], dtype=np.float64)},
-                         notes="trees traced by jax.eval_shape (no allocation); one (fast) / four (full) drawn configs also allocated")
+                         notes="trees traced by jax.eval_shape (no allocation); one (fast) / two (full) drawn configs also allocated")
 
 
 register(Claim(
@@ -146,7 +146,7 @@ def study_macs(profile: str, seed: int, *, attention: str = "dense") -> Verdict:
             continue
         lengths = (1, 128, c.max_positions) if profile == "full" else (7, c.max_positions)
         cases += [(f"{name} n={n}", c, n) for n in lengths]
-    for i in range(2 if profile == "fast" else 16):
+    for i in range(2 if profile == "fast" else 6):
         c = _draw_config(g)
         cases.append((f"drawn {i} n", c, int(g.integers(1, c.max_positions + 1))))
     labels, counted, formula, excluded = [], [], [], None
@@ -196,7 +196,7 @@ def _kv_measure(profile: str, seed: int):
     so that the control judges the same measurement against its formula."""
     g = rng(seed)
     labels, counted, sizes, comps = [], [], [], []
-    for i in range(1 if profile == "fast" else 6):
+    for i in range(1 if profile == "fast" else 3):
         c = _tiny_decoder(g, tied=bool(i % 2 == 1))  # the fast profile's one config has an untied head
         batch, T = int(g.integers(1, 4)), int(g.integers(2, c.max_positions + 1))
         params = tf.init_params(c, jax.random.PRNGKey(int(g.integers(2**31))))
