@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructions.counts import (
@@ -37,6 +37,7 @@ configs = st.builds(
     st.integers(1, 30), st.integers(1, 12), st.integers(1, 20), st.integers(0, 3), st.booleans(), st.booleans())
 
 
+@settings(max_examples=10)  # each example traces a model (about 0.1 s CPU)
 @given(c=configs, n=st.integers(0, 12))
 def test_formulas_against_traced_model(c, n):
     tree = jax.eval_shape(lambda k: tf.init_params(c, k), jax.random.PRNGKey(0))

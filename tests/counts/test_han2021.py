@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from constructions.counts import tnt as tn
@@ -18,6 +18,7 @@ def test_paper_figures():
     assert tn.vit_block_macs_paper(196, 384) == 376_320_000
 
 
+@settings(max_examples=10)  # each example traces a block
 @given(n=st.integers(1, 12), d=st.integers(1, 16), c=st.integers(1, 8), m=st.integers(1, 6))
 def test_formula_against_jaxpr(n, d, c, m):
     p = jax.eval_shape(lambda k: tn.init_tnt_block(d, c, m, k), jax.random.PRNGKey(0))
