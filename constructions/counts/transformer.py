@@ -134,7 +134,7 @@ def parameter_count(config) -> int:
 @dataclass(frozen=True)
 class MacCount:
     """Multiply-accumulates of one forward pass on one sequence (module docstring). Also readable
-    as a mapping: ``m["per_layer"]``, ``m["total"]``."""
+    as a mapping (``m["per_layer"]``, ``m["total"]``); ``int(m)`` is the total."""
 
     seq_len: int
     per_layer: int
@@ -152,6 +152,10 @@ class MacCount:
 
     def keys(self):
         return self.__dataclass_fields__.keys()
+
+    def __int__(self) -> int:
+        """int(forward_macs(...)) is the whole-model total."""
+        return self.total
 
 
 def forward_macs(config, seq_len: int) -> MacCount:

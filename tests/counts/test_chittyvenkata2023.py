@@ -56,6 +56,7 @@ def test_attention_term_and_known_values():
     assert m.attention == 2 * 1024**2 * d
     assert m.per_layer == 12 * 1024 * d * d + 2 * 1024**2 * d
     assert forward_macs("gpt2", 0).total == 0
+    assert int(m) == m.total == 145_824_153_600
     assert kv_cache_bytes("gpt2", 1024, 1, 2) == 2 * 12 * 1024 * 768 * 2
     assert kv_cache_bytes("bert-base-uncased", 0, 3, 1) == 0
 
