@@ -1,0 +1,159 @@
+"""constructions.in_context.boolean: samplers, elimination, teaching sequences, GF(2) learner."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from constructions.in_context import boolean as bl
+
+SAMPLERS = [bl.conjunction, bl.disjunction, bl.sparse_parity, bl.parity, bl.majority,
+            bl.integer_halfspace, bl.dnf3]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=lambda s: s.__name__)
+@given(n=st.integers(2, 12), seed=st.integers(0, 2**31 - 1), m=st.integers(1, 40))
+def test_samplers_are_pm1_and_labels_follow_the_function(sampler, n, seed, m):
+    task = sampler(n, seed, m)
+    assert task.X.shape == (m, n) and task.y.shape == (m,)
+    assert task.X.dtype == np.float64 and task.y.dtype == np.float64
+    assert set(np.unique(task.X)) <= {-1.0, 1.0} and set(np.unique(task.y)) <= {-1.0, 1.0}
+    np.testing.assert_array_equal(task.evaluate(task.X), task.y)
+    again = sampler(n, seed, m)
+    np.testing.assert_array_equal(again.X, task.X)
+
+
+def test_sampler_semantics_on_explicit_functions():
+    t = bl.conjunction(10, 3, 200)
+    w = t.params["w"]
+    ok = np.all((w == 0) | (t.X == w), axis=1)
+    np.testing.assert_array_equal(t.y == 1, ok)
+    p = bl.sparse_parity(9, 1, 100)
+    assert p.params["subset"].sum() == 2
+    bits = (1 - p.X[:, p.params["subset"]]) / 2
+    np.testing.assert_array_equal(p.y == 1, bits.sum(axis=1) % 2 == 0)
+    d = bl.disjunction(10, 4, 200)
+    w = d.params["w"]
+    np.testing.assert_array_equal(d.y == 1, np.any((w != 0) & (d.X == w), axis=1))
+    h = bl.integer_halfspace(7, 2, 50)
+    np.testing.assert_array_equal(h.y == 1, h.X @ h.params["w"] > 0.5)
+
+
+@given(n=st.integers(1, 10), seed=st.integers(0, 2**31 - 1), length=st.integers(1, 60))
+def test_elimination_no_false_positive_and_mistake_bound(n, seed, length):
+    task = bl.conjunction(n, seed, length)
+    learner = bl.elimination_learner(n)
+    mistakes = 0
+    for x, y in zip(task.X, task.y, strict=True):
+        guess = learner.predict(x)
+        assert guess in (-1, 1)
+        assert not (guess == 1 and y == -1)
+        mistakes += guess != y
+        learner.update(x, y)
+    assert mistakes == learner.mistakes <= n + 1
+
+
+def test_elimination_attains_n_plus_one():
+    n = 6
+    learner = bl.elimination_learner(n)
+    x = np.ones(n)
+    learner.update(x, 1)
+    for i in range(n):
+        x = x.copy()
+        x[i] = -1.0
+        learner.update(x, 1)
+    assert learner.mistakes == n + 1
+    assert learner.hypothesis() is not None and not learner.hypothesis().any()
+
+
+@given(w=st.lists(st.sampled_from([-1, 0, 1]), min_size=1, max_size=9))
+def test_teaching_sequence_shape_and_exactness(w):
+    w = np.array(w, dtype=float)
+    X, y = bl.teaching_sequence(w)
+    k = int(np.sum(w != 0))
+    assert X.shape == (k + 2, w.size) and y.shape == (k + 2,)
+    np.testing.assert_array_equal(bl.conjunction_value(w, X), y)
+    learner = bl.elimination_learner(w.size)
+    for xi, yi in zip(X, y, strict=True):
+        learner.update(xi, yi)
+    np.testing.assert_array_equal(learner.hypothesis(), w)
+
+
+@given(n=st.integers(1, 9), m=st.integers(0, 20), seed=st.integers(0, 2**31 - 1))
+def test_parity_learner_is_consistent(n, m, seed):
+    task = bl.parity(n, seed, max(m, 1))
+    learner = bl.parity_learner(n).fit(task.X, task.y)
+    s = learner.subset()
+    np.testing.assert_array_equal(np.prod(np.where(s, task.X, 1.0), axis=1), task.y)
+    if learner.determined:
+        np.testing.assert_array_equal(s, task.params["subset"])
+    assert learner.rank == _gf2_rank(((1 - task.X) / 2).astype(int))
+
+
+def _gf2_rank(B):
+    B = B.copy() % 2
+    r = 0
+    for c in range(B.shape[1]):
+        piv = [i for i in range(r, B.shape[0]) if B[i, c]]
+        if not piv:
+            continue
+        B[[r, piv[0]]] = B[[piv[0], r]]
+        for i in range(B.shape[0]):
+            if i != r and B[i, c]:
+                B[i] ^= B[r]
+        r += 1
+    return r
+
+
+def test_parity_learner_rejects_inconsistent_data():
+    learner = bl.parity_learner(3)
+    learner.update(np.array([-1.0, 1, 1]), 1)
+    with pytest.raises(ValueError, match="inconsistent"):
+        learner.update(np.array([-1.0, 1, 1]), -1)
+
+
+def test_gf2_span_probability_values():
+    assert bl.gf2_span_probability(0, 0) == 1.0
+    assert bl.gf2_span_probability(3, 2) == 0.0
+    assert bl.gf2_span_probability(1, 1) == 0.5
+    assert bl.gf2_span_probability(2, 2) == pytest.approx(0.375, abs=0)
+    assert 0.288 < bl.gf2_span_probability(60, 60) < 0.289
+
+
+@pytest.mark.parametrize("bad, err", [(-1, ValueError), (1.5, TypeError), (True, TypeError)])
+def test_bad_sizes(bad, err):
+    with pytest.raises(err):
+        bl.conjunction(bad, 0)
+    with pytest.raises(err):
+        bl.elimination_learner(bad)
+    with pytest.raises(err):
+        bl.gf2_span_probability(bad, 3)
+
+
+def test_bad_inputs():
+    learner = bl.elimination_learner(3)
+    with pytest.raises(ValueError):
+        learner.predict(np.array([0.0, 1.0, 1.0]))
+    with pytest.raises(ValueError):
+        learner.update(np.ones(3), 0)
+    with pytest.raises(ValueError):
+        bl.teaching_sequence(np.array([2.0, 0.0]))
+    with pytest.raises(ValueError):
+        learner.predict(np.ones(4))
+
+
+def test_training_encoding_and_errors():
+    from constructions.in_context import boolean_training as bt
+
+    X = np.array([[[1.0, -1.0], [-1.0, -1.0]]])
+    y = np.array([[1.0, -1.0]])
+    tok = bt.encode_prompts(X, y)
+    np.testing.assert_array_equal(tok[0], [[1, -1, 0], [0, 0, 1], [-1, -1, 0], [0, 0, -1]])
+    params, losses = bt.train_in_context(X, y, steps=0, batch=1)
+    assert losses.size == 0
+    errs = bt.predict_errors(params, X, y)
+    assert errs.shape == (2,) and np.all((errs == 0) | (errs == 1))
+    with pytest.raises(ValueError):
+        bt.encode_prompts(X[0], y)
+    with pytest.raises(ValueError):
+        bt.init_model(2, 2, d=5, heads=2)

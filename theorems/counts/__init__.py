@@ -1,0 +1,1 @@
+"""counts family: exact parameter / MAC / memory counts of transformer architectures."""
