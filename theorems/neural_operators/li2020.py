@@ -40,7 +40,13 @@ from constructions.neural_operators.fno import spectral_conv
 from numerics import EPS
 from numerics.rates import observed_order
 from numerics.tolerance import compare
-from theorems.judges import identity_verdict, order_verdict, plot_identity, plot_order, regime_verdict
+from theorems.judges import (
+    identity_verdict,
+    order_verdict,
+    plot_identity,
+    plot_order,
+    regime_verdict,
+)
 from theorems.neural_operators._common import random_weights, trig_eval, trig_input
 from theorems.registry import Claim, Verdict, register
 
@@ -70,7 +76,7 @@ def study_dense(profile: str, seed: int) -> Verdict:
     g = np.random.default_rng(seed)
     n_cases = 8 if profile == "fast" else 24
     cases = []
-    for t in range(n_cases):
+    for _ in range(n_cases):
         k_max = int(g.integers(1, 7))
         n = int(g.integers(2 * k_max, 2 * k_max + 40))
         c_in, c_out = int(g.integers(1, 4)), int(g.integers(1, 4))
