@@ -16,7 +16,7 @@ reference layout, index 0 the real and 1 the imaginary part):
 i.e. o1 = act_split(X (W1r + i W1i) + b1), a complex block-diagonal matrix product with the
 activation applied to real and imaginary parts separately (ReLU in the reference). K is the
 reference code's count ``int((W//2 + 1) * hard_thresholding_fraction)``; ``kept_modes=None`` uses the
-reference default fraction 1, i.e. K = W//2 + 1 (every column), and an int fixes K (1 <= K <= W//2+1).
+reference default fraction 1, i.e. K = W//2 + 1 (every column), and an int fixes K (0 <= K <= W//2+1).
 As in the reference, the truncation acts on the rfft axis (columns) only: all H rows are kept.
 ``irfft2`` (numpy, as torch) discards the imaginary part of the self-conjugate entries (k_w = 0 and,
 for even W, the Nyquist column after the inverse transform along H).
@@ -89,7 +89,7 @@ def afno_mixer(x, w1, b1, w2, b2, *, num_blocks: int, sparsity_threshold: float,
     if kept_modes is None:
         K = int(total * 1.0)  # the reference: int(total_modes * hard_thresholding_fraction), fraction 1
     else:
-        K = check_int("kept_modes", kept_modes, 1)
+        K = check_int("kept_modes", kept_modes, 0)  # 0 (the reference's int(total * small fraction)) keeps none
         if K > total:
             raise ValueError(f"kept_modes must be <= W//2 + 1 = {total}, got {K}")
     act = (lambda z: np.maximum(z, 0.0)) if activation == "relu" else (lambda z: z)

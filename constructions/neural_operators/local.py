@@ -31,11 +31,10 @@ def _check_stencil(u: np.ndarray, stencil) -> np.ndarray:
     k = as_float_array("stencil", stencil)
     if k.ndim != u.ndim:
         raise ValueError(f"stencil must have the dimension of u ({u.ndim}), got shape {k.shape}")
-    for s, n in zip(k.shape, u.shape):
+    for s in k.shape:
         if s < 1 or s % 2 == 0:
             raise ValueError(f"stencil side lengths must be odd, got shape {k.shape}")
-        if s > n:
-            raise ValueError(f"stencil shape {k.shape} does not fit the grid {u.shape}")
+        # a stencil longer than the grid is still defined on the periodic grid (offsets wrap around)
     return k
 
 
@@ -82,7 +81,7 @@ def kernel_conv(u, kernel, radius: float, h: float) -> np.ndarray:
     m = int(np.floor(r / hh + 1e-12))
     side = 2 * m + 1
     if any(side > n for n in ua.shape):
-        raise ValueError(f"the kernel support (2 * {m} + 1 nodes) does not fit the grid {ua.shape}")
+        raise ValueError(f"the kernel support (2 * {m} + 1 nodes) is longer than the periodic grid {ua.shape}")
     shape = (side,) * ua.ndim
     offs = stencil_offsets(shape) * hh
     weights = hh**ua.ndim * np.asarray(kernel(offs), dtype=np.float64).reshape(shape)

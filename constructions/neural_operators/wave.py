@@ -19,6 +19,8 @@ exactly (:func:`discrete_energy`); it is stable when dt^2 max_j(2 (a_{j-1/2} + a
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from numerics.validation import as_float_array, check_int, check_positive
@@ -64,7 +66,9 @@ def leapfrog(u0, v0, c, T, n_steps) -> np.ndarray:
     if v.shape != u.shape:
         raise ValueError(f"v0 must have the shape of u0 {u.shape}, got {v.shape}")
     steps = check_int("n_steps", n_steps, 1)
-    t_end = check_positive("T", T)
+    if isinstance(T, bool) or not isinstance(T, numbers.Real) or not np.isfinite(T) or T < 0:
+        raise ValueError(f"T must be a finite real >= 0, got {T!r}")
+    t_end = float(T)
     a = half_node_coefficient(c, n)
     h = 1.0 / n
     dt = t_end / steps

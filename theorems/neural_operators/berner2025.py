@@ -6,7 +6,8 @@ constructions.neural_operators.local.
 
 Claims checked here:
 
-* fd_conv_order1 -- for a general stencil k (rectangular 3 x 5 in 2-D, length 5 in 1-D) fd_conv
+* fd_conv_order1 -- for a general stencil k (rectangular 3 x 5 in 2-D, length 5 in 1-D; drawn with
+  a non-degenerate second moment, ||sum k_z z z^T|| >= 0.3 sum |k_z| |z|^2, redrawn otherwise) fd_conv
   converges to the directional derivative sum_z k_z (z . grad u) at order 1, with the leading error
   (h/2) sum_z k_z z^T D^2u z predicted (checked within the next term's share at the finest h).
   Control: the plain convolution conv(u, k) (no subtraction, no 1/h) offered as the same layer: it
@@ -73,6 +74,12 @@ def study_fd(profile: str, seed: int, antisymmetric: bool = False, plain: bool =
     verdicts, checks = [], []
     for d, shape in ((1, (5,)), (2, (3, 5))):
         k = g.standard_normal(shape)
+        zz = np.array([[float(c) for c in (z if d == 2 else (z[0], 0))] for z in _offsets(shape)]).reshape(*shape, 2)
+        zf = zz.reshape(-1, 2)
+        while not antisymmetric and np.linalg.norm(np.einsum("n,ni,nj->ij", k.ravel(), zf, zf)) < \
+                0.3 * np.sum(np.abs(k.ravel()) * np.sum(zf**2, axis=-1)):
+            # a "general" stencil has a non-degenerate second moment (if it vanishes the order is 2)
+            k = g.standard_normal(shape)
         if antisymmetric:
             k = 0.5 * (k - k[::-1] if d == 1 else k - k[::-1, ::-1])
             k = k + sym_part * np.max(np.abs(k)) * (g.standard_normal(shape) ** 2)  # control: a symmetric part
