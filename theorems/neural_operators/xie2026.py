@@ -215,7 +215,7 @@ def _train(params, X, Y, steps: int):
 
 def train_fno(profile: str, seed: int, model_seed: int):
     g = np.random.default_rng(10_000 * seed + model_seed)
-    n_train, steps = (48, 250) if profile == "fast" else (128, 800)
+    n_train, steps = (48, 250) if profile == "fast" else (96, 600)
     X, Y = make_data(g, n_train, BANDS[0], (1, 2))
     params = fno1d_init(jax_key(10_000 * seed + model_seed), c_in=2, width=WIDTH, k_max=K_MAX, n_layers=2)
     params, losses = _train(params, jnp.asarray(X), jnp.asarray(Y), steps)
