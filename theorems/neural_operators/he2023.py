@@ -178,8 +178,7 @@ def study_contraction(profile: str, seed: int, smoother_only: bool = False) -> V
                             f"symmetry defect of A^(1/2) E A^(-1/2) on probes <= {max(defects, default=0.0):.1e}")
     return combine([("contraction", v)], [("A-self-adjoint (ARPACK A-norm valid)", sym_ok,
                                           f"max probe defect {max(defects, default=0.0):.1e} <= 1e-10")],
-                   expected=v.expected, extra={"spread_d1": np.array(spread[1]), "spread_d2": np.array(spread[2])},
-                   notes=v.notes)
+                   expected=v.expected, extra={"spread_d1": np.array(spread[1]), "spread_d2": np.array(spread[2])})
 
 
 def plot_contraction(verdict: Verdict):
