@@ -60,7 +60,7 @@ class Manufactured:
 
     def residual(self) -> sp.Expr:
         """L u* - f, simplified (identically 0 by construction)."""
-        a, b, c, d, e = self.coefficients
+        a, b, c, d, e = (sp.Rational(v) for v in self.coefficients)
         u = self.u
         Lu = a * sp.diff(u, X, 2) + b * sp.diff(u, Y, 2) + c * sp.diff(u, X) + d * sp.diff(u, Y) + e * u
         diff = sp.expand(Lu - self.f)
@@ -92,9 +92,10 @@ def manufacture(u, coefficients=(-1.0, -1.0, 0.0, 0.0, 0.0)) -> Manufactured:
     coeffs = tuple(float(c) for c in coefficients)
     if len(coeffs) != 5 or not all(np.isfinite(coeffs)):
         raise ValueError("coefficients must be five finite numbers (a, b, c, d, e)")
-    a, b, c, d, e = coeffs
-    if a == 0 and b == 0:
+    if coeffs[0] == 0 and coeffs[1] == 0:
         raise ValueError("the operator must be second order (a or b non-zero)")
+    # exact rationals of the float64 values: the symbolic residual is then exactly 0
+    a, b, c, d, e = (sp.Rational(v) for v in coeffs)
     f = a * sp.diff(u, X, 2) + b * sp.diff(u, Y, 2) + c * sp.diff(u, X) + d * sp.diff(u, Y) + e * u
     ux, uy = sp.diff(u, X), sp.diff(u, Y)
     return Manufactured(u, f, ux, uy, coeffs, _vectorised(u), _vectorised(f), _vectorised(ux), _vectorised(uy))
