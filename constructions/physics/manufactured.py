@@ -58,13 +58,13 @@ class Manufactured:
     ux_fn: Callable
     uy_fn: Callable
 
-    def residual(self) -> sp.Expr:
-        """L u* - f, simplified (identically 0 by construction)."""
+    def residual(self, simplify: bool = False) -> sp.Expr:
+        """L u* - f, expanded (and simplified when ``simplify``; identically 0 by construction)."""
         a, b, c, d, e = (sp.Rational(v) for v in self.coefficients)
         u = self.u
         Lu = a * sp.diff(u, X, 2) + b * sp.diff(u, Y, 2) + c * sp.diff(u, X) + d * sp.diff(u, Y) + e * u
         diff = sp.expand(Lu - self.f)
-        return diff if diff == 0 else sp.simplify(diff)
+        return sp.simplify(diff) if simplify and diff != 0 else diff
 
 
 def _vectorised(expr: sp.Expr) -> Callable:

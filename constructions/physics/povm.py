@@ -228,7 +228,7 @@ def _jump_list(jumps, d: int) -> list[np.ndarray]:
     if isinstance(jumps, np.ndarray) and jumps.ndim == 3:
         jumps = list(jumps)
     elif isinstance(jumps, np.ndarray) and jumps.ndim == 2:
-        raise ValueError("jumps must be a sequence of matrices (or a (K, 2^N, 2^N) array), got one 2-D array")
+        jumps = [jumps]  # a single jump operator given as one matrix
     if not isinstance(jumps, Sequence | np.ndarray):
         raise TypeError(f"jumps must be a sequence of 2^N x 2^N matrices, got {type(jumps).__name__}")
     out = []
@@ -244,8 +244,8 @@ def lindblad_generator(H, jumps) -> np.ndarray:
     """The real float64 (4^N, 4^N) matrix G with dP/dt = G P: G_ab = Tr(M^a L[Q^b]).
 
     H: Hermitian 2^N x 2^N (checked to 64 eps dim ||H||); jumps: a sequence (possibly empty) of
-    2^N x 2^N matrices, or a (K, 2^N, 2^N) array, rates absorbed. Column sums of G vanish (trace
-    preservation)."""
+    2^N x 2^N matrices, a (K, 2^N, 2^N) array, or one 2^N x 2^N array (a single jump), rates
+    absorbed. Column sums of G vanish (trace preservation)."""
     Hc = _square_complex("H", H)
     d = Hc.shape[0]
     n = _n_qubits(d, "H")

@@ -20,7 +20,7 @@ rests on is checked here on a discretised linear problem:
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -54,9 +54,10 @@ OPERATORS = {
 }
 
 
+@cache
 def jax_derivatives(u_expr: sp.Expr):
     """(u, u_x, u_y, u_xx, u_yy) of the jax-lambdified u* by jax autodiff (jax.grad, jax.hessian),
-    vectorised over points; one jitted function per u*, shared by every operator."""
+    vectorised over points; one jitted function per u* (cached), shared by every operator and study."""
     u = sp.lambdify((x, y), u_expr, modules="jax")
 
     def scalar(p):
