@@ -39,6 +39,8 @@ from theorems.judges import combine, identity_verdict, order_verdict, plot_ident
 from theorems.physics._common import fine_end_check
 from theorems.registry import Claim, Verdict, register
 
+# Section / equation labels are from memory: only the abstract (../shared/seeds) was at hand.
+UNVERIFIED = " [location from memory, unverified]"
 PAPER = "luo2020"
 BENCH = dict(V=2.0, g=1.0, gamma=1.0)  # the benchmark ring's parameters used throughout
 
@@ -166,7 +168,7 @@ def study_povm_algebra(profile: str, seed: int, *, forward=None, inverse=None) -
 register(Claim(
     id="luo2020.povm_algebra",
     paper=PAPER,
-    where="Eqs. (1)-(2) (P(a) = Tr(rho M^a), rho = sum_a P(a) Q^a with Q^a = sum_b T^-1_ab M^b), p. 1-2",
+    where="Eqs. (1)-(2) (P(a) = Tr(rho M^a), rho = sum_a P(a) Q^a with Q^a = sum_b T^-1_ab M^b)" + UNVERIFIED,
     statement="The tetrahedral POVM is informationally complete: sum_a M^a = I, M^a >= 0, "
               "T^-1 = 6I - J, Q^a = 6M^a - I, and rho -> P -> rho is the identity; an arbitrary P "
               "on the simplex need not give a PSD rho.",
@@ -219,7 +221,7 @@ def study_generator(profile: str, seed: int, *, rate_factor: float = 1.0, hamilt
 register(Claim(
     id="luo2020.generator_commutes",
     paper=PAPER,
-    where="Eq. (3) (Lindblad equation in POVM form, dP/dt = L P with L_ab = Tr(L[Q^b] M^a)), p. 2",
+    where="Eq. (3) (Lindblad equation in POVM form, dP/dt = L P with L_ab = Tr(L[Q^b] M^a))" + UNVERIFIED,
     statement="The Lindblad equation becomes a real linear equation dP/dt = G P on the POVM "
               "distribution, with G_ab = Tr(M^a L[Q^b]) trace preserving (column sums 0), and "
               "G P(rho) = P(L[rho]).",
@@ -323,7 +325,7 @@ def study_time_stepping(profile: str, seed: int, *, method: str = "trapezoid", s
 register(Claim(
     id="luo2020.trapezoid_order2",
     paper=PAPER,
-    where="Eq. (5) (forward-backward trapezoid (1 - tau L/2) P(t + tau) = (1 + tau L/2) P(t)), p. 3",
+    where="Eq. (5) (forward-backward trapezoid (1 - tau L/2) P(t + tau) = (1 + tau L/2) P(t))" + UNVERIFIED,
     statement="The forward-backward trapezoid step the network is trained against is second order "
               "accurate, with leading global error (T tau^2/12) G^3 e^{GT} P0, and conserves sum_a P_a.",
     kind="rate",
@@ -337,7 +339,8 @@ register(Claim(
 register(Claim(
     id="luo2020.euler_order1",
     paper=PAPER,
-    where="Eq. (5) and the text around it (explicit Euler as the first-order alternative), p. 3",
+    where="The first-order baseline of the paper's forward-backward trapezoid scheme (explicit Euler on dP/dt = G P): "
+          "a reference order for the time-stepping check, not a statement of the paper",
     statement="Explicit Euler on dP/dt = G P is first order, with leading global error -(T tau/2) G^2 e^{GT} P0.",
     kind="rate",
     expected="order 1 (95% CI) excluding 0, constant within the next term, sum conserved",
@@ -409,7 +412,7 @@ def study_steady_state(profile: str, seed: int, *, gamma_factor: float = 1.0) ->
 register(Claim(
     id="luo2020.steady_state",
     paper=PAPER,
-    where="Steady-state section (the null vector of the POVM Liouvillian, Fig. 2 benchmarks), p. 3",
+    where="Steady-state section (the null vector of the POVM Liouvillian, Fig. 2 benchmarks)" + UNVERIFIED,
     statement="The steady state of dP/dt = G P (the null vector of G, normalised) corresponds to a "
               "physical density matrix whose observables are those of the Lindbladian's steady state.",
     kind="identity",
@@ -559,7 +562,7 @@ def plot_autoregressive(verdict: Verdict):
 register(Claim(
     id="luo2020.autoregressive_sampling",
     paper=PAPER,
-    where="Autoregressive factorisation P(a) = prod_k p(a_k | a_<k) and exact sampling, p. 2 and Fig. 1",
+    where="Autoregressive factorisation P(a) = prod_k p(a_k | a_<k) and exact sampling, Fig. 1" + UNVERIFIED,
     statement="An autoregressive model gives a normalised, tractable distribution with exact "
               "(ancestral) sampling; observables are estimated without bias as "
               "sum_a P(a) Tr(Q^a O) from samples.",
