@@ -370,8 +370,8 @@ def study_trajectory(profile: str, seed: int, *, rule: str = "stratonovich", dri
     ov = order_verdict(fit, 1.0, exclude=0.0, xlabel="dt", ylabel="|E[estimator] - EPR|")
     checks = [fine_end_check(fit, 1.0, floor=100 * EPS)]
     g = rng(seed)
-    n_paths = 100 if profile == "fast" else 400
-    horizon = 100.0 if profile == "fast" else 400.0
+    n_paths = 100 if profile == "fast" else 200
+    horizon = 100.0 if profile == "fast" else 200.0
     sims = {}
     for dt in (0.1, 0.025):
         mean_dt, S_dt = expected_trajectory_estimate(A, D, dt, rule, score_matrix)
