@@ -491,7 +491,7 @@ def study_autoregressive(profile: str, seed: int, *, delta: float = 0.0) -> Verd
     4 eps 4^N N, and the marginal factorisation of the ring's steady state reproduces it.
     (ii) chi-square goodness of fit of n samples against the target at alpha = 1e-3; power against
     the control's tilt 0.10 (noncentral chi-square) stated. (iii) O = (1/N) sum_k sz_k + sx_1 sx_2:
-    mean of f(a) = Tr(Q^a O) over m = 32 (64 full) replicates at n = 10^2..10^4.5: z-test of
+    mean of f(a) = Tr(Q^a O) over m = 48 (64 full) replicates at n = 10^2..10^4.5: z-test of
     unbiasedness at the finest level, alpha = 1e-3; |error| order -1/2 (99.9% interval, fine end); constant:
     sum n (est - <O>)^2 / sigma_f^2 ~ chi-square with (levels x m) dof, accepted inside its 1e-3
     two-sided quantiles. ``delta`` != 0 samples from the tilted model (the control)."""
@@ -528,7 +528,7 @@ def study_autoregressive(profile: str, seed: int, *, delta: float = 0.0) -> Verd
     truth = float(P @ f)
     sigma_f = float(np.sqrt(P @ f**2 - truth**2))
     levels = np.unique(np.round(np.logspace(2, 4.5, 8))).astype(int)
-    m = 32 if profile == "fast" else 64
+    m = 48 if profile == "fast" else 64
     g = rng(seed + 1)
     # independent samples for every (level, replicate): the statistic of the constant check is then
     # a sum of independent chi-square(1) terms (nested samples would correlate the levels)
