@@ -256,6 +256,13 @@ def study_density_estimators(profile: str, seed: int, *, cov_factor: float = 1.0
                     "stderrs": np.array([values[k][1] for k in labels]), "power": power})
 
 
+def plot_density_estimators(verdict: Verdict):
+    from numerics.plotting import ratio_figure
+
+    ev = verdict.evidence
+    return ratio_figure(ev["labels"], ev["ratios"], ylabel="|z| / 4 (estimate vs closed form)", title=verdict.measured[:160])
+
+
 register(Claim(
     id="boffi2023.density_estimators",
     paper=PAPER,
@@ -265,7 +272,7 @@ register(Claim(
     kind="distribution",
     expected="each estimator within 4 standard errors (false failure 1.9e-4 per seed); power vs 5% covariance error",
     study=study_density_estimators,
-    plot=plot_identity,
+    plot=plot_density_estimators,
     controls={"samples with a 5% covariance error": partial(study_density_estimators, cov_factor=1.05)},
 ))
 
