@@ -1,0 +1,1 @@
+"""physics family: open quantum systems in POVM form, entropy production, manufactured solutions."""
