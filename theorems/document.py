@@ -595,7 +595,7 @@ def render_appendix_tex(results, env: Mapping[str, Any], papers: Mapping[str, Pa
                  f"{n['controls']} negative controls rejected; {n['errors']} studies raised. Profile "
                  f"{env.get('profile')}, seed {env.get('seed')}, commit {git.get('commit', 'unknown')}"
                  f"{' (uncommitted changes)' if git.get('dirty') else ''}.") ,
-             "", r"\noindent Rerun: \texttt{" + tex(env.get("rerun", "")) + "}", ""]
+             "", r"{\raggedright\noindent Rerun: \texttt{" + tex(env.get("rerun", "")) + r"}\par}", ""]
     for fam, ps in _group(results).items():
         lines += [rf"\section{{Family {tex(fam)}}}"]
         for key, rs in ps.items():
@@ -645,3 +645,101 @@ def results_payload(results, env: Mapping[str, Any]) -> dict[str, Any]:
         claims.append(clean)
     return {"schema_version": SCHEMA_VERSION, "profile": env.get("profile"), "seed": env.get("seed"),
             "summary": _summary_counts(results), "claims": claims}
+
+
+# --------------------------------------------------------------------------- cite and diff
+
+
+def bibtex_for(papers: Iterable[str]) -> str:
+    """The BibTeX entries of these paper keys, from papers/ (unknown keys raise ValueError)."""
+    keys = sorted(set(papers))
+    meta = paper_meta(keys)
+    missing = [k for k in keys if not meta[k].has_record or not meta[k].bibtex]
+    if missing:
+        raise ValueError(f"no BibTeX in papers/ for {', '.join(missing)}")
+    return "\n\n".join(meta[k].bibtex.strip() for k in keys) + "\n"
+
+
+def _flat_numbers(obj: Any, prefix: str = "") -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            out |= _flat_numbers(v, f"{prefix}/{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out |= _flat_numbers(v, f"{prefix}/{i}")
+    elif isinstance(obj, bool):
+        out[prefix] = float(obj)
+    elif isinstance(obj, int | float):
+        out[prefix] = float(obj)
+    elif obj is None:
+        out[prefix] = None
+    return out
+
+
+def diff_results(old: Mapping[str, Any], new: Mapping[str, Any], *, rtol: float = 1e-6,
+                 atol: float = 0.0) -> list[str]:
+    """Human-readable differences between two results.json documents: claims added or removed,
+    verdicts or controls' verdicts changed, and numbers (evidence and controls) that moved by
+    more than ``atol + rtol * |old|`` (a number that became null/non-finite counts as moved)."""
+    if rtol < 0 or atol < 0:
+        raise ValueError("diff_results: rtol and atol must be non-negative")
+    a = {c["id"]: c for c in old.get("claims", [])}
+    b = {c["id"]: c for c in new.get("claims", [])}
+    lines = []
+    for cid in sorted(set(a) - set(b)):
+        lines.append(f"removed  {cid}")
+    for cid in sorted(set(b) - set(a)):
+        lines.append(f"added    {cid}: {b[cid].get('verdict', '')}")
+    for cid in sorted(set(a) & set(b)):
+        ca, cb = a[cid], b[cid]
+        va = ca.get("verdict", "pass" if ca.get("passed") else "fail")
+        vb = cb.get("verdict", "pass" if cb.get("passed") else "fail")
+        if va != vb or bool(ca.get("passed")) != bool(cb.get("passed")):
+            lines.append(f"verdict  {cid}: {va} -> {vb}")
+        for name in sorted(set(ca.get("controls", {})) | set(cb.get("controls", {}))):
+            ha = ca.get("controls", {}).get(name, {}).get("holds")
+            hb = cb.get("controls", {}).get(name, {}).get("holds")
+            if ha != hb:
+                lines.append(f"control  {cid} / {name}: holds {ha} -> {hb}")
+        na = _flat_numbers({"evidence": ca.get("evidence", {}), "controls": ca.get("controls", {})})
+        nb = _flat_numbers({"evidence": cb.get("evidence", {}), "controls": cb.get("controls", {})})
+        moved = []
+        for path in sorted(set(na) & set(nb)):
+            x, y = na[path], nb[path]
+            if x is None and y is None:
+                continue
+            if x is None or y is None:
+                moved.append((math.inf, path, x, y))
+                continue
+            dev = abs(y - x)
+            if dev > atol + rtol * abs(x):
+                moved.append((dev / (abs(x) if x else 1.0), path, x, y))
+        shape = sorted(set(na) ^ set(nb))
+        if moved:
+            moved.sort(key=lambda t: -t[0])
+            worst = "; ".join(f"{p} {_fmt(x)} -> {_fmt(y)}" for _, p, x, y in moved[:3])
+            lines.append(f"numbers  {cid}: {len(moved)} moved beyond rtol {rtol:g}, atol {atol:g} (largest: {worst})")
+        if shape:
+            lines.append(f"shape    {cid}: {len(shape)} numbers present in only one run (e.g. {shape[0]})")
+    return lines
+
+
+def software_bibtex(cff: Mapping[str, Any], key: str = "theorycheck") -> str:
+    """The README's BibTeX entry for theorycheck itself, built from the parsed CITATION.cff
+    (a test keeps README.md's snippet equal to this for the repository's CITATION.cff)."""
+    authors = []
+    for a in cff.get("authors", []):
+        if "name" in a:
+            authors.append("{" + str(a["name"]) + "}")
+        else:
+            authors.append(f"{a.get('family-names', '')}, {a.get('given-names', '')}".strip(", "))
+    date = str(cff.get("date-released", ""))
+    fields = [("title", "{" + str(cff["title"]) + "}"), ("author", " and ".join(authors)),
+              ("year", date[:4]), ("version", str(cff.get("version", ""))),
+              ("license", str(cff.get("license", ""))),
+              ("note", "cite with the commit recorded in the appendix's environment.json")]
+    if cff.get("url") or cff.get("repository-code"):
+        fields.append(("url", str(cff.get("repository-code") or cff.get("url"))))
+    body = ",\n".join(f"  {name:<8}= {{{value}}}" for name, value in fields if value)
+    return f"@software{{{key},\n{body}\n}}"
