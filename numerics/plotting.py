@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import textwrap
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -269,6 +270,14 @@ def draw_ratios(ax, ratios: Sequence[float], *, ylabel: str, xlabel: str = "case
     says what it is: "bound", "tolerance (equality up to rounding)"); exact zeros are drawn at the
     axis floor. With more than :data:`SORT_ABOVE` cases (or ``sort=True``) the ratios are drawn
     in decreasing order and the worst three are named (when ``labels`` are given)."""
+    with warnings.catch_warnings():
+        # all-zero ratios (an exact identity): matplotlib warns before mark_exact_zeros draws them
+        warnings.filterwarnings("ignore", message="Data has no positive values")
+        _draw_ratios(ax, ratios, ylabel=ylabel, xlabel=xlabel, title=title, threshold=threshold,
+                     threshold_label=threshold_label, markersize=markersize, labels=labels, sort=sort)
+
+
+def _draw_ratios(ax, ratios, *, ylabel, xlabel, title, threshold, threshold_label, markersize, labels, sort):
     r = np.asarray(ratios, dtype=float)
     if r.ndim != 1:
         raise ValueError(f"draw_ratios: ratios must be 1-D, got shape {r.shape}")
@@ -289,6 +298,8 @@ def draw_ratios(ax, ratios: Sequence[float], *, ylabel: str, xlabel: str = "case
         xlabel = f"{xlabel or 'case'} rank (sorted by ratio, worst first)"
     else:
         ax.plot(np.arange(len(r)), r, "o", color="C0", ms=markersize)
+    if not np.any(np.isfinite(r) & (r > 0)):
+        ax.set_ylim(threshold * 1e-2, threshold * 10)  # nothing positive to autoscale a log axis on
     ax.axhline(threshold, color="C3", lw=1.0, ls="--", gid="threshold",
                label=threshold_label if threshold_label is not None else f"acceptance line {threshold:g}")
     ax.set_xlabel(xlabel)

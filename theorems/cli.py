@@ -219,12 +219,25 @@ def _cmd_cite(args) -> int:
         print(f"% papers of the {len(keys)} claims that passed in {folder.resolve()}")
         if not keys:
             return 1
+        known = {c.paper for c in all_claims()} | set(_record_keys())
+        for key in sorted(set(keys) - known):
+            print(f"% {key}: no papers/ record, no BibTeX", file=sys.stderr)
+        keys = [k for k in keys if k in known]
     try:
-        print(bibtex_for(keys), end="")
+        print(bibtex_for(keys, skip_missing=not args.items), end="")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _record_keys() -> list[str]:
+    from theorems.records import load_records
+
+    try:
+        return list(load_records())
+    except (FileNotFoundError, ValueError):
+        return []
 
 
 def _cmd_diff(args) -> int:

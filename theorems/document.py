@@ -502,9 +502,9 @@ def _tex_id(cid: str) -> str:
 
 def _overview_table(results, papers, *, caption: str, label: str) -> list[str]:
     rows = [
-        r"{\footnotesize",
+        r"{\footnotesize\setlength{\tabcolsep}{4pt}",  # widths + separations < \linewidth
         r"\begin{longtable}{@{}" + "".join(rf">{{\raggedright\arraybackslash}}p{{{w}\linewidth}}"
-                                           for w in (0.25, 0.15, 0.37, 0.14)) + r"@{}}",
+                                           for w in (0.24, 0.14, 0.36, 0.14)) + r"@{}}",
         rf"\caption{{{caption}}}\label{{{label}}}\\",
         r"\toprule claim & where & measured & verdict \\ \midrule \endfirsthead",
         r"\toprule claim & where & measured & verdict \\ \midrule \endhead",
@@ -650,13 +650,15 @@ def results_payload(results, env: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- cite and diff
 
 
-def bibtex_for(papers: Iterable[str]) -> str:
-    """The BibTeX entries of these paper keys, from papers/ (unknown keys raise ValueError)."""
+def bibtex_for(papers: Iterable[str], *, skip_missing: bool = False) -> str:
+    """The BibTeX entries of these paper keys, from papers/ (a key without a record raises
+    ValueError, or is left out with ``skip_missing``)."""
     keys = sorted(set(papers))
     meta = paper_meta(keys)
     missing = [k for k in keys if not meta[k].has_record or not meta[k].bibtex]
-    if missing:
+    if missing and not skip_missing:
         raise ValueError(f"no BibTeX in papers/ for {', '.join(missing)}")
+    keys = [k for k in keys if k not in missing]
     return "\n\n".join(meta[k].bibtex.strip() for k in keys) + "\n"
 
 
