@@ -293,8 +293,8 @@ def _draw_ratios(ax, ratios, *, ylabel, xlabel, title, threshold, threshold_labe
         if labels is not None:
             for rank, i in enumerate(order[:3]):
                 if rs[rank] > 0 and np.isfinite(rs[rank]):
-                    ax.annotate(str(labels[i])[:40], (rank + 1, rs[rank]), fontsize=6, xytext=(4, -2),
-                                textcoords="offset points", color="0.25")
+                    ax.annotate(str(labels[i])[:40], (rank + 1, rs[rank]), fontsize=6,
+                                xytext=(6, -3 - 7 * rank), textcoords="offset points", color="0.25")
         xlabel = f"{xlabel or 'case'} rank (sorted by ratio, worst first)"
     else:
         ax.plot(np.arange(len(r)), r, "o", color="C0", ms=markersize)
@@ -305,10 +305,19 @@ def _draw_ratios(ax, ratios, *, ylabel, xlabel, title, threshold, threshold_labe
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
-        ax.set_title(short_title(title), fontsize=8)
+        ax.set_title(short_title(title, width=_title_width(ax)), fontsize=8)
     ax.grid(True, which="both", lw=0.3, alpha=0.5)
     ax.legend(fontsize=7)
     mark_exact_zeros(ax)
+
+
+def _title_width(ax) -> int:
+    """Characters of an 8-pt title that fit over ``ax``: about 15 per inch of the width the
+    title may use (its axes plus the margins, so the whole figure for a single panel)."""
+    fig = ax.get_figure()
+    if fig is None:
+        return 80
+    return max(30, int(15 * fig.get_figwidth() * min(1.0, ax.get_position().width + 0.2)))
 
 
 def ratio_figure(labels: Sequence[str], ratios: Sequence[float], *, ylabel: str = "error / tolerance",
@@ -319,7 +328,7 @@ def ratio_figure(labels: Sequence[str], ratios: Sequence[float], *, ylabel: str 
     if len(labels) != r.size:
         raise ValueError(f"ratio_figure: {len(labels)} labels for {r.size} ratios")
     sort = r.size > SORT_ABOVE
-    fig, ax = new_figure(width=5.0 if sort else max(4.0, 0.35 * len(r) + 2.0))
+    fig, ax = new_figure(width=5.0 if sort else max(5.0, 0.35 * len(r) + 2.0))
     draw_ratios(ax, r, ylabel=ylabel, xlabel="", title=title, threshold=threshold,
                 threshold_label=threshold_label, labels=[str(s) for s in labels], sort=sort)
     if not sort:

@@ -32,7 +32,7 @@ _LINE_LABEL = {
     "complexity": "bound (ratio 1)",
     "rate": "bound (ratio 1)",
     "distribution": "acceptance threshold",
-    "finding": "the paper's claim (ratio 1)",
+    "finding": "reference line (ratio 1)",
 }
 
 
@@ -60,11 +60,11 @@ def _norm(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def _fix_title(get, set_, measured: str) -> None:
+def _fix_title(get, set_, measured: str, width: int = 80) -> None:
     title = _norm(get())
     full = _norm(measured)
     if title and len(title) < len(full) and full.startswith(title.rstrip(".")):
-        set_(short_title(full))
+        set_(short_title(full, width=width))
 
 
 def finish_figure(fig, verdict, *, kind: str = ""):
@@ -74,11 +74,13 @@ def finish_figure(fig, verdict, *, kind: str = ""):
     measured = getattr(verdict, "measured", "") or ""
     suptitle = getattr(fig, "_suptitle", None)
     if suptitle is not None:
-        _fix_title(suptitle.get_text, suptitle.set_text, measured)
+        _fix_title(suptitle.get_text, suptitle.set_text, measured, width=int(15 * fig.get_figwidth()))
     for ax in fig.axes:
+        # about 15 characters of an 8-pt title per inch of the axes' width
+        width = max(30, int(15 * fig.get_figwidth() * min(1.0, ax.get_position().width + 0.2)))
         for loc in ("center", "left", "right"):
             _fix_title(lambda ax=ax, loc=loc: ax.get_title(loc=loc),
-                       lambda t, ax=ax, loc=loc: ax.set_title(t, loc=loc, fontsize=8), measured)
+                       lambda t, ax=ax, loc=loc: ax.set_title(t, loc=loc, fontsize=8), measured, width)
         mark_exact_zeros(ax)
         legend = ax.get_legend()
         if legend is not None:

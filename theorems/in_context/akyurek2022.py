@@ -497,16 +497,39 @@ def study_decay_sign(profile: str, seed: int, decay_sign: float = -1.0) -> Verdi
                  f"|chain - GD| / (4 alpha lam |w|) in [{ratios.min():.4f}, {ratios.max():.4f}] over {len(cases)} cases",
         expected="chain as printed differs from Eq. (11) by exactly 4 alpha lam w (ratio 1 within 1%)",
         evidence={"labels": [f"case {k}" for k in range(len(cases))], "ratios": ratios,
-                  "chain_minimal": chain_vals[0], "gd_minimal": gd_vals[0], "h": h},
+                  "chain_minimal": chain_vals[0], "gd_minimal": gd_vals[0], "h": h,
+                  "chain_first": np.array(chain_vals), "gd_first": np.array(gd_vals)},
     )
 
 
 def plot_decay_sign(verdict: Verdict):
-    from numerics.plotting import ratio_figure
+    """The paper's Eq. (11) step (what the chain is claimed to compute) next to the chain as
+    printed, per case, and the discrepancy against the sign flip's prediction 4 alpha lam |w|."""
+    from matplotlib.figure import Figure
+
+    from numerics.plotting import short_title
 
     ev = verdict.evidence
-    return ratio_figure(ev["labels"], ev["ratios"], ylabel="|chain - GD| / (4 alpha lam |w|)",
-                        title=verdict.measured[:90])
+    fig = Figure(figsize=(7.0, 3.4), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    k = np.arange(len(ev["ratios"]))
+    if "chain_first" in ev:
+        ax1.plot(k, ev["gd_first"], "s", mfc="none", color="C2", ms=8, label="paper: Eq. (11) ridge-GD step")
+        ax1.plot(k, ev["chain_first"], "o", color="C3", label="measured: Appendix A chain as printed")
+        ax1.set_xlabel("case (0 = minimal: d = 1, x = 1, y = 0, w = 1)")
+        ax1.set_ylabel("w'[0] after one step")
+        ax1.legend(fontsize=7)
+        ax1.grid(True, lw=0.3, alpha=0.5)
+    ax2.plot(k, ev["ratios"], "o", color="C0")
+    ax2.axhline(1.0, color="C3", ls="--", lw=1.0, label="sign flip predicts 1")
+    ax2.axhline(0.0, color="C2", ls=":", lw=1.0, label="paper's chain = Eq. (11): 0")
+    ax2.set_ylim(-0.1, 1.2)
+    ax2.set_xlabel("case")
+    ax2.set_ylabel("|chain - GD| / (4 alpha lam |w|)")
+    ax2.legend(fontsize=7)
+    ax2.grid(True, lw=0.3, alpha=0.5)
+    fig.suptitle(short_title(verdict.measured, width=110), fontsize=8)
+    return fig
 
 
 register(Claim(

@@ -313,8 +313,9 @@ def study_polynorm_rms_vs_l2(profile: str, seed: int, paper_weight_scale: str = 
 
 def plot_rms_vs_l2(verdict: Verdict):
     ev = verdict.evidence
-    return series_figure(ev["widths"], {"measured code/paper factor": ev["kappa"], "sqrt(d)": ev["sqrt_d"]},
-                         xlabel="hidden width d", ylabel="factor", title=verdict.measured[:90], logx=True, logy=True)
+    return series_figure(ev["widths"], {"measured code/paper factor": ev["kappa"], "sqrt(d)": ev["sqrt_d"],
+                                        "paper's formula = code: factor 1": np.ones(np.shape(ev["widths"]))},
+                         xlabel="hidden width d", ylabel="factor", title=verdict.measured, logx=True, logy=True)
 
 
 register(Claim(
