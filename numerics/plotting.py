@@ -197,7 +197,10 @@ def convergence_figure(
         if ok.sum() >= 2 and np.corrcoef(np.log(h[ok]), np.log(e_mean[ok]))[0, 1] > 0:
             h = 1.0 / h
             base = xlabel.split("=")[0].strip() or "h"
-            xlabel = f"1/{base}" if len(base) <= 2 else f"1/({base})"
+            if base.startswith("1/"):
+                xlabel = base[2:].strip()  # the parameter was 1/N: draw against N
+            else:
+                xlabel = f"1/{base}" if len(base) <= 2 else f"1/({base})"
     if e_raw.ndim == 2:
         e = e_raw.mean(axis=1)
         m = e_raw.shape[1]

@@ -7,8 +7,9 @@
   wrapped; the full text is in index.md);
 * exact zeros on log axes are drawn at the axis floor and labelled "exact 0"
   (:func:`numerics.plotting.mark_exact_zeros`) instead of vanishing;
-* a legend entry "threshold ..." / "acceptance line ..." says what the line is for the claim's
-  kind: "tolerance (equality up to rounding)" for an identity, "bound" for a bound or a count.
+* a legend entry "threshold ..." / "acceptance line ..." says what the line is: "tolerance:
+  equality up to rounding" when the axis is error / tolerance, "bound" when it is measured /
+  bound, else a neutral "reference line".
 
 :func:`roundoff_floor` reads the round-off floor that numerics.rates quotes when it excludes a
 point, so convergence figures can draw it.
@@ -56,6 +57,17 @@ def roundoff_floor(evidence: Mapping[str, Any]) -> float | None:
     return None
 
 
+def _line_label(ylabel: str, kind: str) -> str:
+    """What the line at ratio 1 is, judged from what the axis shows (the kind alone can mislead:
+    a bound claim may plot a margin over float64 eps)."""
+    y = ylabel.lower()
+    if "tolerance" in y:
+        return threshold_label("identity")
+    if "bound" in y or "formula" in y or "closed form" in y:
+        return threshold_label("bound") if "bound" in y else "equality with the closed form (ratio 1)"
+    return "reference line (ratio 1)"
+
+
 def _norm(text: str) -> str:
     return " ".join(str(text).split())
 
@@ -87,5 +99,5 @@ def finish_figure(fig, verdict, *, kind: str = ""):
             for text in legend.get_texts():
                 t = text.get_text()
                 if t.startswith("threshold") or t.startswith("acceptance line"):
-                    text.set_text(threshold_label(kind))
+                    text.set_text(_line_label(ax.get_ylabel(), kind))
     return fig
