@@ -477,7 +477,9 @@ def tex(text: str) -> str:
         long_word = bool(_LONG_WORD.fullmatch(word))
         chars = []
         for i, ch in enumerate(word):
-            if ch in _TEX_ASCII:
+            if ch in "-+" and i + 1 < len(word) and word[i + 1].isdigit():
+                chars.append(ch)  # a sign or exponent stays with its number
+            elif ch in _TEX_ASCII:
                 chars.append(_TEX_ASCII[ch])
             elif ch == "." and long_word and 0 < i < len(word) - 1 and not word[i + 1].isdigit():
                 chars.append(r".\allowbreak{}")
