@@ -351,6 +351,9 @@ def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, job
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     wall_start = time.perf_counter()
+    # the commit of the code that runs is taken now, not when the run ends (a commit made during a
+    # long run must not be stamped on results computed by the code before it)
+    git_start = _git_commit(Path(__file__).resolve().parent.parent)
     with _signals_raise():
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         try:
@@ -379,6 +382,9 @@ def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, job
                 pool.shutdown()
             ordered = [results[cid] for cid in sorted(results)]
             env = environment_stamp(profile, seed)
+            if env["git"] != git_start:
+                git_start["at_end"] = env["git"]  # the worktree changed while the studies ran
+            env["git"] = git_start
             env["jobs"] = jobs
             env["claims"] = ids if explicit else "all"
             env["rerun"] = rerun_command(profile, seed, out_arg, jobs, ids if explicit else None,
