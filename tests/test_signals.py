@@ -67,6 +67,7 @@ def test_signal_stops_the_appendix_cleanly(tmp_path, sig, code):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    print(f"{sig.name}: stopped in {elapsed:.2f}s, exit {proc.returncode}")
     assert elapsed < 2.0, f"took {elapsed:.2f}s to stop"
     assert proc.returncode == code, err
     assert "interrupted" in err and "Traceback" not in err

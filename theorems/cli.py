@@ -18,6 +18,7 @@ was stopped by SIGINT/SIGTERM (nothing written, no worker left).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -314,6 +315,14 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"list": _cmd_list, "verify": _cmd_verify, "papers": _cmd_papers, "appendix": _cmd_appendix,
                 "cite": _cmd_cite, "diff": _cmd_diff}
     try:
-        return handlers[args.command](args)
+        code = handlers[args.command](args)
     except SystemExit as exc:
         return int(exc.code or 0)
+    if argv is None and args.command == "appendix" and code in (130, 143):
+        # Run as a program and stopped by a signal: the workers are gone and the temporary folder
+        # is removed, so leave now. A normal interpreter exit would first tear down JAX/XLA and
+        # the BLAS thread pools, which on a loaded machine takes seconds.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
