@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -42,7 +43,7 @@ matplotlib.rcParams.update(
 )
 
 
-def short_title(title: str, width: int = 80, limit: int = 240) -> str:
+def short_title(title: str, width: int = 64, limit: int = 240) -> str:
     """``title`` shortened at a word boundary to ``limit`` characters ("..." marks the cut) and
     wrapped at ``width``: never cut mid-word (the full text is in the appendix's index.md)."""
     t = " ".join(str(title).split())
@@ -320,7 +321,7 @@ def _title_width(ax) -> int:
     fig = ax.get_figure()
     if fig is None:
         return 80
-    return max(30, int(15 * fig.get_figwidth() * min(1.0, ax.get_position().width + 0.2)))
+    return max(30, int(13 * fig.get_figwidth() * min(1.0, ax.get_position().width + 0.2)))
 
 
 def ratio_figure(labels: Sequence[str], ratios: Sequence[float], *, ylabel: str = "error / tolerance",
@@ -365,6 +366,13 @@ def series_figure(x: Sequence[float], ys: dict[str, Sequence[float]], *, xlabel:
         ax.plot(xs, yv, "-" if k == 0 else "--", color=f"C{k}", label=name)
     if logx:
         ax.set_xscale("log")
+        if xs.size and np.all(xs > 0) and np.log10(xs.max() / xs.min()) < 2.5:
+            # under ~2 decades matplotlib labels every minor tick and the labels collide: label
+            # the data's own x values instead (few points) or the decades only
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            if np.unique(xs).size <= 12:
+                ax.set_xticks(np.unique(xs))
+                ax.set_xticklabels([f"{v:g}" for v in np.unique(xs)])
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)

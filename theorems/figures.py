@@ -86,10 +86,10 @@ def finish_figure(fig, verdict, *, kind: str = ""):
     measured = getattr(verdict, "measured", "") or ""
     suptitle = getattr(fig, "_suptitle", None)
     if suptitle is not None:
-        _fix_title(suptitle.get_text, suptitle.set_text, measured, width=int(15 * fig.get_figwidth()))
+        _fix_title(suptitle.get_text, suptitle.set_text, measured, width=int(13 * fig.get_figwidth()))
     for ax in fig.axes:
-        # about 15 characters of an 8-pt title per inch of the axes' width
-        width = max(30, int(15 * fig.get_figwidth() * min(1.0, ax.get_position().width + 0.2)))
+        # about 13 characters of an 8-pt title per inch of the axes' width
+        width = max(30, int(13 * fig.get_figwidth() * min(1.0, ax.get_position().width + 0.2)))
         for loc in ("center", "left", "right"):
             _fix_title(lambda ax=ax, loc=loc: ax.get_title(loc=loc),
                        lambda t, ax=ax, loc=loc: ax.set_title(t, loc=loc, fontsize=8), measured, width)
