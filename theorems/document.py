@@ -505,8 +505,9 @@ def _tex_id(cid: str) -> str:
 def _overview_table(results, papers, *, caption: str, label: str) -> list[str]:
     rows = [
         r"{\footnotesize\setlength{\tabcolsep}{4pt}",  # widths + separations < \linewidth
-        r"\begin{longtable}{@{}" + "".join(rf">{{\raggedright\arraybackslash}}p{{{w}\linewidth}}"
-                                           for w in (0.24, 0.14, 0.36, 0.14)) + r"@{}}",
+        # \hspace{0pt} lets TeX hyphenate a cell's first word (it never does otherwise)
+        r"\begin{longtable}{@{}" + "".join(rf">{{\raggedright\arraybackslash\hspace{{0pt}}}}p{{{w}\linewidth}}"
+                                           for w in (0.24, 0.18, 0.32, 0.14)) + r"@{}}",
         rf"\caption{{{caption}}}\label{{{label}}}\\",
         r"\toprule claim & where & measured & verdict \\ \midrule \endfirsthead",
         r"\toprule claim & where & measured & verdict \\ \midrule \endhead",
