@@ -145,9 +145,18 @@ def _validate(params, errors) -> tuple[np.ndarray, np.ndarray]:
 
 
 def local_orders(params, errors) -> np.ndarray:
-    """p_k = log(e_{k+1}/e_k) / log(h_{k+1}/h_k) for consecutive levels, in the given order."""
+    """p_k = log(e_{k+1}/e_k) / log(h_{k+1}/h_k) for consecutive levels, in the given order.
+
+    Raises ValueError for NaN/inf or negative errors, non-positive params or unequal lengths (an
+    exact zero error is admissible: its local orders are then non-finite, as they should be)."""
     h = np.asarray(params, dtype=np.float64)
     e = np.asarray(errors, dtype=np.float64)
+    if h.ndim != 1 or e.ndim != 1 or h.shape != e.shape:
+        raise ValueError(f"local_orders: params and errors must be 1-D of equal length, got shapes {h.shape} and {e.shape}")
+    if not np.all(np.isfinite(e)) or np.any(e < 0):
+        raise ValueError("local_orders: errors must be finite and non-negative (found NaN, inf or < 0)")
+    if not np.all(np.isfinite(h)) or np.any(h <= 0):
+        raise ValueError("local_orders: params must be finite and positive")
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.diff(np.log(e)) / np.diff(np.log(h))
 

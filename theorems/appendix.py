@@ -3,31 +3,41 @@
 ``write_appendix(out, profile, seed)`` runs every registered claim (in worker processes), then
 writes into a temporary folder beside ``out``
 
-    index.md          one row per claim: paper, where, statement, expected, measured, verdict,
-                      controls, figure; then the findings with their counterexamples
-    claims.tex        the same table as a LaTeX longtable, for a paper's appendix
-    results.json      everything measured (evidence included), deterministic for a given seed
+    index.md          the document: summary, one section per family and paper, one block per
+                      claim (statement, where, expected, measured, verdict, controls with their
+                      numbers, notes, excluded points, the figure inline), the findings with their
+                      counterexamples, the overview table (theorems.document)
+    appendix.tex      the same as a standalone LaTeX document (pdflatex, no BibTeX run needed)
+    claims.tex        the overview table as a LaTeX longtable fragment (caption, label)
+    references.bib    every cited paper's BibTeX, from papers/
+    results.json      everything measured (evidence included), deterministic for a given seed;
+                      layout in schemas/results.schema.json
     timings.json      seconds per claim (kept apart: timings are not reproducible numbers)
-    environment.json  package versions, git commit, seed, profile, command
+    environment.json  every installed distribution, Python, platform, CPU, BLAS, git commit,
+                      seed, profile and the command line that reruns this appendix
     figures/ID.pdf|png
 
 and only then moves the folder into place, so an interrupted run never leaves a half-written
 appendix. A claim fails when its verdict does not hold, when any of its negative controls is
 accepted, or when its study raises; the appendix is still written (with the failure shown) and
-the return value says how many failed.
+the return value says how many failed. SIGINT or SIGTERM stops the run: the worker processes
+are terminated, the temporary folder is removed and KeyboardInterrupt propagates (the CLI exits
+130 for SIGINT, 143 for SIGTERM).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import multiprocessing
 import os
 import platform
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -39,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ClaimResult", "run_claim", "write_appendix", "to_jsonable"]
+__all__ = ["ClaimResult", "run_claim", "write_appendix", "to_jsonable", "last_appendix"]
 
 PACKAGES = ("numpy", "scipy", "jax", "jaxlib", "matplotlib", "mpmath", "optax", "hypothesis", "pytest")
 
@@ -61,6 +71,8 @@ class ClaimResult:
     figure: str = ""
     error: str = ""
     seconds: float = 0.0
+    family: str = ""
+    cpu_seconds: float = 0.0
 
     @property
     def passed(self) -> bool:
@@ -78,7 +90,8 @@ class ClaimResult:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """numpy/jax arrays -> lists, non-finite floats -> strings (strict JSON), recursively."""
+    """numpy/jax arrays -> lists, numpy scalars -> Python ones, recursively. Non-finite floats stay
+    floats: results.json turns them into null with a flag (theorems.document.strict_json)."""
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -93,12 +106,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, int | np.integer):
         return int(obj)
     if isinstance(obj, float | np.floating):
-        x = float(obj)
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
+        return float(obj)
     if obj is None or isinstance(obj, str):
         return obj
     return repr(obj)
@@ -107,13 +115,17 @@ def to_jsonable(obj: Any) -> Any:
 def run_claim(claim_id: str, profile: str, seed: int, figures_dir: str | None) -> ClaimResult:
     """Run one claim's study, its controls and its figure (a worker-process entry point)."""
     from numerics.plotting import save_figure
+    from theorems.document import family_of, scalar_numbers
+    from theorems.figures import finish_figure
     from theorems.registry import get
 
     claim = get(claim_id)
     start = time.perf_counter()
+    cpu_start = time.process_time()
     result = ClaimResult(
         id=claim.id, paper=claim.paper, where=claim.where, statement=claim.statement, kind=claim.kind,
         expected=claim.expected, holds=False, measured="", notes="", finding=claim.finding,
+        family=family_of(claim),
     )
     try:
         verdict = claim.check(profile=profile, seed=seed)
@@ -123,15 +135,17 @@ def run_claim(claim_id: str, profile: str, seed: int, figures_dir: str | None) -
         result.notes = verdict.notes
         result.evidence = to_jsonable(dict(verdict.evidence))
         for name, cv in claim.run_controls(profile=profile, seed=seed).items():
-            result.controls[name] = {"holds": cv.holds, "measured": cv.measured}
+            result.controls[name] = {"holds": cv.holds, "measured": cv.measured, "notes": cv.notes,
+                                     "numbers": to_jsonable(scalar_numbers(cv.evidence))}
         if figures_dir is not None and claim.plot is not None:
-            fig = claim.plot(verdict)
+            fig = finish_figure(claim.plot(verdict), verdict, kind=claim.kind)
             save_figure(fig, Path(figures_dir) / claim.id)
             result.figure = f"figures/{claim.id}.png"
     except Exception as exc:  # a failing study is reported in the appendix, not hidden
         result.error = f"{type(exc).__name__}: {exc}"
         result.notes = (result.notes + "\n" + traceback.format_exc(limit=4)).strip()
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = time.process_time() - cpu_start
     return result
 
 
@@ -146,6 +160,49 @@ def _git_commit(root: Path) -> dict[str, Any]:
         return {"commit": "unknown", "dirty": None}
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> list[dict[str, Any]] | None:
+    """BLAS/OpenMP libraries loaded by numpy/scipy (threadpoolctl, optional: None without it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    import numpy  # noqa: F401  (load the BLAS first)
+    import scipy.linalg  # noqa: F401
+
+    keep = ("user_api", "internal_api", "version", "num_threads", "architecture", "threading_layer", "filepath")
+    return [{k: info.get(k) for k in keep if k in info} for info in threadpool_info()]
+
+
+def _distributions() -> dict[str, str]:
+    dists = {}
+    for d in metadata.distributions():
+        name = d.metadata["Name"] if d.metadata else None
+        if name:
+            dists[str(name)] = str(d.version)
+    return dict(sorted(dists.items(), key=lambda kv: kv[0].lower()))
+
+
+def rerun_command(profile: str, seed: int, out: str | Path = "appendix", jobs: int = 2,
+                  claim_ids: Iterable[str] | None = None, commit: str | None = None) -> str:
+    """The command line that writes this appendix again (at ``commit`` when known)."""
+    cmd = ["python", "-m", "theorems", "appendix", "--out", str(out), "--profile", profile,
+           "--seed", str(seed), "--jobs", str(jobs), *(claim_ids or [])]
+    text = shlex.join(cmd)
+    if commit and commit != "unknown":
+        text = f"git checkout {commit} && {text}"
+    return text
+
+
 def environment_stamp(profile: str, seed: int) -> dict[str, Any]:
     versions = {}
     for pkg in PACKAGES:
@@ -158,8 +215,11 @@ def environment_stamp(profile: str, seed: int) -> dict[str, Any]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "cpu": _cpu_model(),
         "cpus": os.cpu_count(),
+        "blas": _blas(),
         "packages": versions,
+        "distributions": _distributions(),
         "git": _git_commit(Path(__file__).resolve().parent.parent),
         "profile": profile,
         "seed": seed,
@@ -175,66 +235,18 @@ def _safe_version(pkg: str) -> str | None:
         return None
 
 
-def _md(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def _tex(text: str) -> str:
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-    return "".join(repl.get(ch, ch) for ch in " ".join(str(text).split()))
-
-
 def render_index(results: list[ClaimResult], env: dict[str, Any]) -> str:
-    n_pass = sum(r.passed for r in results)
-    lines = [
-        "# theorycheck appendix",
-        "",
-        f"Profile `{env['profile']}`, seed {env['seed']}, commit `{env['git']['commit']}`"
-        f"{' (dirty)' if env['git'].get('dirty') else ''}; {n_pass} of {len(results)} claims pass "
-        "(the claim holds, or a finding is reproduced, and every negative control is rejected).",
-        "",
-        "| claim | paper | where | statement | expected | measured | verdict | controls rejected | figure |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        rejected = sum(not c["holds"] for c in r.controls.values())
-        fig = f"[fig]({r.figure})" if r.figure else ""
-        measured = r.error or r.measured
-        lines.append(
-            f"| `{r.id}` | {r.paper} | {_md(r.where)} | {_md(r.statement)} | {_md(r.expected)} | "
-            f"{_md(measured)} | **{r.verdict_word}** | {rejected}/{len(r.controls)} | {fig} |"
-        )
-    findings = [r for r in results if r.kind == "finding"]
-    if findings:
-        lines += ["", "## Findings", ""]
-        for r in findings:
-            lines += [f"### `{r.id}` ({r.paper}, {_md(r.where)})", "", r.finding.strip(), "",
-                      f"Measured: {_md(r.measured)}", ""]
-    lines += ["", "## Negative controls", ""]
-    for r in results:
-        for name, c in r.controls.items():
-            lines.append(f"- `{r.id}` / {name}: {'ACCEPTED (bad)' if c['holds'] else 'rejected'} "
-                         f"({_md(c['measured'])})")
-    errors = [r for r in results if r.error]
-    if errors:
-        lines += ["", "## Errors", ""]
-        lines += [f"- `{r.id}`: {_md(r.error)}" for r in errors]
-    lines += ["", "## Environment", "", "```json", json.dumps(env, indent=2), "```", ""]
-    return "\n".join(lines)
+    """index.md (theorems.document.render_index)."""
+    from theorems.document import render_index as render
+
+    return render(results, env)
 
 
 def render_tex(results: list[ClaimResult]) -> str:
-    rows = [
-        "% Generated by `python -m theorems appendix`; do not edit by hand.",
-        r"\begin{longtable}{p{0.17\linewidth}p{0.12\linewidth}p{0.27\linewidth}p{0.16\linewidth}p{0.18\linewidth}l}",
-        r"\hline claim & where & statement & expected & measured & verdict \\ \hline \endhead",
-    ]
-    for r in results:
-        rows.append(" & ".join(_tex(x) for x in (r.id, r.where, r.statement, r.expected,
-                                                  r.error or r.measured, r.verdict_word)) + r" \\")
-    rows += [r"\hline", r"\end{longtable}", ""]
-    return "\n".join(rows)
+    """claims.tex, the overview table fragment (theorems.document.render_claims_tex)."""
+    from theorems.document import render_claims_tex
+
+    return render_claims_tex(results)
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
@@ -248,10 +260,83 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT or SIGTERM); ``signum`` says which."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_interrupted(signum, frame):  # a signal handler
+    raise Interrupted(signum)
+
+
+def _worker_init() -> None:
+    # Workers leave SIGINT to the parent (Ctrl-C reaches the whole process group): the parent
+    # stops them itself, so an interrupt prints one message, not one traceback per worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Terminate a process pool now: cancel what is queued, end the running workers."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + 1.0
+    for p in procs:
+        p.join(timeout=max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(timeout=0.5)
+
+
+class _signals_raise:
+    """Within the block SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
+
+    def __enter__(self):
+        self.saved = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved[sig] = signal.signal(sig, _raise_interrupted)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.saved.items():
+            signal.signal(sig, handler)
+        return False
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "theorycheck"
+
+
+def last_appendix() -> Path | None:
+    """The folder of the last appendix written on this machine (for ``cite`` without ids)."""
+    try:
+        path = Path((_cache_dir() / "last-appendix").read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    return path if (path / "results.json").is_file() else None
+
+
+def _remember(out: Path) -> None:
+    try:
+        _cache_dir().mkdir(parents=True, exist_ok=True)
+        (_cache_dir() / "last-appendix").write_text(str(out), encoding="utf-8")
+    except OSError:
+        pass  # a read-only home must not fail the appendix
+
+
 def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, jobs: int = 2,
                    claim_ids: Iterable[str] | None = None,
                    progress: Callable[[int, int, ClaimResult], None] | None = None) -> list[ClaimResult]:
     """Run the claims and write the appendix into ``out`` atomically; returns the results."""
+    from theorems.document import render_appendix_tex, render_bib, results_payload
     from theorems.registry import PROFILES, all_claims, get
 
     if profile not in PROFILES:
@@ -260,42 +345,70 @@ def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, job
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    explicit = claim_ids is not None
     ids = [get(i).id for i in claim_ids] if claim_ids is not None else [c.id for c in all_claims()]
+    out_arg = str(out)
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        figures = tmp / "figures"
-        figures.mkdir()
-        results: dict[str, ClaimResult] = {}
-        if jobs == 1 or len(ids) <= 1:
-            for k, cid in enumerate(ids):
-                results[cid] = run_claim(cid, profile, seed, str(figures))
-                if progress:
-                    progress(k + 1, len(ids), results[cid])
-        else:
-            # spawn, not fork: JAX is multithreaded and fork-after-threads can deadlock.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                futures = {pool.submit(run_claim, cid, profile, seed, str(figures)): cid for cid in ids}
-                for k, fut in enumerate(as_completed(futures)):
-                    res = fut.result()
-                    results[res.id] = res
+    wall_start = time.perf_counter()
+    # the commit of the code that runs is taken now, not when the run ends (a commit made during a
+    # long run must not be stamped on results computed by the code before it)
+    git_start = _git_commit(Path(__file__).resolve().parent.parent)
+    with _signals_raise():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            figures = tmp / "figures"
+            figures.mkdir()
+            results: dict[str, ClaimResult] = {}
+            if jobs == 1 or len(ids) <= 1:
+                for k, cid in enumerate(ids):
+                    results[cid] = run_claim(cid, profile, seed, str(figures))
                     if progress:
-                        progress(k + 1, len(ids), res)
-        ordered = [results[cid] for cid in sorted(results)]
-        env = environment_stamp(profile, seed)
-        (tmp / "index.md").write_text(render_index(ordered, env), encoding="utf-8")
-        (tmp / "claims.tex").write_text(render_tex(ordered), encoding="utf-8")
-        payload = [{k: v for k, v in r.__dict__.items() if k != "seconds"} | {"passed": r.passed}
-                   for r in ordered]
-        (tmp / "results.json").write_text(
-            json.dumps({"profile": profile, "seed": seed, "claims": to_jsonable(payload)}, indent=1,
-                       allow_nan=False), encoding="utf-8")
-        (tmp / "timings.json").write_text(json.dumps({r.id: round(r.seconds, 3) for r in ordered}, indent=1))
-        (tmp / "environment.json").write_text(json.dumps(env, indent=2), encoding="utf-8")
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+                        progress(k + 1, len(ids), results[cid])
+            else:
+                # spawn, not fork: JAX is multithreaded and fork-after-threads can deadlock.
+                ctx = multiprocessing.get_context("spawn")
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
+                try:
+                    futures = {pool.submit(run_claim, cid, profile, seed, str(figures)): cid for cid in ids}
+                    for k, fut in enumerate(as_completed(futures)):
+                        res = fut.result()
+                        results[res.id] = res
+                        if progress:
+                            progress(k + 1, len(ids), res)
+                except BaseException:
+                    _stop_pool(pool)
+                    raise
+                pool.shutdown()
+            ordered = [results[cid] for cid in sorted(results)]
+            env = environment_stamp(profile, seed)
+            if env["git"] != git_start:
+                git_start["at_end"] = env["git"]  # the worktree changed while the studies ran
+            env["git"] = git_start
+            env["jobs"] = jobs
+            env["claims"] = ids if explicit else "all"
+            env["rerun"] = rerun_command(profile, seed, out_arg, jobs, ids if explicit else None,
+                                         env["git"].get("commit"))
+            env["cpu_seconds"] = round(sum(r.cpu_seconds for r in ordered), 3)
+            env["wall_seconds"] = round(time.perf_counter() - wall_start, 3)
+            (tmp / "index.md").write_text(render_index(ordered, env), encoding="utf-8")
+            (tmp / "claims.tex").write_text(render_tex(ordered), encoding="utf-8")
+            (tmp / "appendix.tex").write_text(render_appendix_tex(ordered, env), encoding="utf-8")
+            (tmp / "references.bib").write_text(render_bib(ordered), encoding="utf-8")
+            (tmp / "results.json").write_text(
+                json.dumps(results_payload(ordered, env), indent=1, allow_nan=False), encoding="utf-8")
+            (tmp / "timings.json").write_text(json.dumps({r.id: round(r.seconds, 3) for r in ordered}, indent=1))
+            env_clean, _ = strict_env(env)
+            (tmp / "environment.json").write_text(json.dumps(env_clean, indent=2), encoding="utf-8")
+            _replace_dir(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    _remember(out)
     return ordered
+
+
+def strict_env(env: dict[str, Any]):
+    from theorems.document import strict_json
+
+    return strict_json(env)

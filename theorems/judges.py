@@ -25,6 +25,7 @@ import numpy as np
 from numerics.plotting import convergence_figure, ratio_figure
 from numerics.rates import OrderFit
 from numerics.tolerance import Comparison
+from theorems.figures import roundoff_floor, threshold_label
 from theorems.registry import Verdict
 
 __all__ = [
@@ -159,12 +160,13 @@ def bound_verdict(labels: Sequence[str], measured: Sequence[float], bounds: Sequ
 def plot_identity(verdict: Verdict):
     ev = verdict.evidence
     return ratio_figure(ev["labels"], ev["ratios"], ylabel="relative error / tolerance",
-                        title=verdict.measured[:160])
+                        title=verdict.measured, threshold_label=threshold_label("identity"))
 
 
 def plot_bound(verdict: Verdict):
     ev = verdict.evidence
-    return ratio_figure(ev["labels"], ev["ratios"], ylabel="measured / bound", title=verdict.measured[:160])
+    return ratio_figure(ev["labels"], ev["ratios"], ylabel="measured / bound", title=verdict.measured,
+                        threshold_label=threshold_label("bound"))
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,9 @@ def plot_order(verdict: Verdict, *, series: dict | None = None, expected_order: 
         ev["params"], ev["errors"], fit=fit_from_evidence(ev),
         expected_order=expected_order if expected_order is not None else ev.get("expected_order"),
         xlabel=xlabel or ev.get("xlabel", "h"), ylabel=ylabel or ev.get("ylabel", "error"),
-        title=verdict.measured[:160], series=series or None,
+        title=verdict.measured, series=series or None,
+        excluded=ev.get("excluded") or None, floor=roundoff_floor(ev),
+        claimed_order=ev.get("claimed_order"),
     )
 
 

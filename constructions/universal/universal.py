@@ -161,8 +161,16 @@ def build_single_layer(f: Target, d: int, n: int, delta: float, *, tau: float | 
 
 
 def embedding_width(d: int, n: int, N: int) -> int:
-    """E = d (x) + n (positions) + 1 (bias) + 1 (sink flag) + D (N - 1) (registers)."""
+    """E = d (x) + n (positions) + 1 (bias) + 1 (sink flag) + D (N - 1) (registers).
+
+    d, n, N must be positive ints (a ValueError names the one that is not)."""
+    d, n, N = _check_sizes(d, n, N)
     return d + n + 2 + d * n * (N - 1)
+
+
+def _check_sizes(d, n, N) -> tuple[int, int, int]:
+    return (check_int("d", d, 1, type_error=ValueError), check_int("n", n, 1, type_error=ValueError),
+            check_int("N", N, 1, type_error=ValueError))
 
 
 def export_weights(c: SingleLayerApproximator, *, sparse: bool = False) -> dict:
@@ -386,7 +394,9 @@ def parameter_count(d: int, n: int, N: int) -> dict[str, int]:
     sum_q ([G_q >= 1] + [G_q <= N-2]) entries, b_1 is non-zero unless G = 0, W_2 has d entries;
     summed over cells, W_1 gives N^D + 2 D (N-1) N^{D-1}. Residual cancellation 4 d; embedding
     d + n + 1, sink 2, read-out d. Leading term: n (2 D + 2 + d) N^D = Theta(delta^{-dn}).
+    d, n, N must be positive ints (N = 1/delta); a ValueError names the one that is not.
     """
+    d, n, N = _check_sizes(d, n, N)
     D = d * n
     E = embedding_width(d, n, N)
     H = D * (N - 1)

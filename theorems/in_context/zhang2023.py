@@ -78,7 +78,8 @@ def plot_optimal_risk(verdict: Verdict):
                                    "closed form tr L - tr(G^-1 L^2)": ev["closed_form"],
                                    "MC risk of Lambda^-1 (no 1/N correction)": ev["risk_lambda_inverse"]},
                          xlabel="prompt length N", ylabel="risk E(yhat - y_q)^2", logx=True, logy=True,
-                         title=verdict.measured[:90])
+                         title=verdict.measured,
+                         yerr={"MC risk of Gamma^-1": ev["stderr"]} if np.shape(ev.get("stderr")) == np.shape(ev["mc_risk"]) else None)
 
 
 def study_gamma_stationary(profile: str, seed: int, correction: bool = True) -> Verdict:

@@ -204,8 +204,10 @@ def study_mc_rate(profile: str, seed: int, density: str = "mu") -> Verdict:
     z = abs(sigma_hat / sigma - 1.0) / se_rel
     c_ok = z <= 3.29
     rmse = np.sqrt(mse)
+    rmse_se = sq.std(axis=1, ddof=1) / np.sqrt(n_seeds) / (2.0 * rmse)  # delta method, for error bars
     v = order_verdict(fit, -1.0, extra={"rmse": rmse, "predicted_sigma": sigma, "measured_sigma": sigma_hat,
-                                        "levels": levels.astype(np.float64)},
+                                        "levels": levels.astype(np.float64), "rmse_se": rmse_se,
+                                        "n_seeds": n_seeds},
                       xlabel="N", ylabel="mean squared error")
     lo, hi = fit.ci
     measured = (f"RMSE order {fit.order / 2:.3f} [{lo / 2:.3f}, {hi / 2:.3f}] (MSE: {v.measured}); "
@@ -219,7 +221,8 @@ def plot_mc_rate(verdict: Verdict):
     ev = verdict.evidence
     n = ev["levels"]
     return convergence_figure(n, ev["rmse"], expected_order=-0.5, xlabel="N (i.i.d. samples)",
-                              ylabel="RMSE of attention vs A(u)(x)", title=verdict.measured[:90],
+                              ylabel="RMSE of attention vs A(u)(x)", title=verdict.measured,
+                              yerr=ev.get("rmse_se"), yerr_label=f"+- 1 s.e. over {ev.get('n_seeds', '?')} seeds",
                               series={"sigma / sqrt(N) (delta method)": (n, ev["predicted_sigma"] / np.sqrt(n)),
                                       "fit: sqrt(C N^p), p from the MSE fit": (
                                           n, np.sqrt(ev["constant"] * n ** ev["order"]))})
@@ -290,7 +293,8 @@ def study_mc_bias(profile: str, seed: int, density: str = "mu") -> Verdict:
                        expected="bias order -1 with constant |b|",
                        evidence={"levels": levels.astype(np.float64), "bias": mean, "predicted_b": b_norm})
     v = order_verdict(fit, -1.0, xlabel="N", ylabel="projected bias <E R_N - R, b/|b|>",
-                      extra={"predicted_b": b_norm, "measured_b": b_hat, "levels": levels.astype(np.float64)})
+                      extra={"predicted_b": b_norm, "measured_b": b_hat, "levels": levels.astype(np.float64),
+                             "bias_se": se})
     return Verdict(holds=v.holds and c_ok,
                    measured=v.measured + f"; N * bias {b_hat:.4f} vs |b| = {b_norm:.4f} (allowance {allowance:.3f})",
                    expected="bias order -1 (99.9% CI) with constant |b| from the integral formula",
@@ -301,6 +305,12 @@ def plot_mc_bias(verdict: Verdict):
     ev = verdict.evidence
     n = ev["levels"]
     fig = plot_order(verdict)
+    if "bias_se" in ev:
+        e = np.asarray(ev["errors"], dtype=float)
+        se = np.asarray(ev["bias_se"], dtype=float)
+        if e.shape == se.shape:
+            fig.axes[0].errorbar(ev["params"], e, yerr=[np.minimum(se, 0.999 * e), se], fmt="none", ecolor="C0",
+                                 elinewidth=0.8, capsize=2, label="+- 1 s.e. over batches")
     fig.axes[0].plot(n, ev["predicted_b"] / n, "k--", lw=0.8, label="|b| / N (delta method)")
     fig.axes[0].legend(fontsize=7)
     return fig

@@ -323,7 +323,7 @@ def plot_rms_vs_l2(verdict: Verdict):
     ev = verdict.evidence
     return series_figure(ev["widths"], {"initial-scale factor code/paper at a = 1/3": ev["kappa"],
                                         "sqrt(d)": ev["sqrt_d"]},
-                         xlabel="hidden width d", ylabel="factor", title=verdict.measured[:90], logx=True, logy=True)
+                         xlabel="hidden width d", ylabel="factor", title=verdict.measured, logx=True, logy=True)
 
 
 register(Claim(

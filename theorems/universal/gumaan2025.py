@@ -441,7 +441,8 @@ def plot_needs_pe(verdict: Verdict):
     ev = verdict.evidence
     labels = list(ev.get("labels", [f"layer {k}" for k in range(len(ev["errors"]))]))
     return ratio_figure(labels, ev["errors"] / ev["lower_bound"], ylabel="max error / lower bound",
-                        title=verdict.measured[:90])
+                        title=verdict.measured,
+                        threshold_label="lower bound |f(PX) - P f(X)|/2: every layer without PE is at or above")
 
 
 def plot_param_count(verdict: Verdict):
