@@ -255,7 +255,7 @@ def _fmt(x: Any) -> str:
 def _split_finding(text: str) -> tuple[str, str]:
     """(what the paper states and what fails, the counterexample) from a finding's text."""
     t = " ".join(str(text).split())
-    m = re.search(r"(Minimal counterexample|Counterexample)\s*:?", t)
+    m = re.search(r"(minimal counterexample|counterexample|minimal case)\s*:?", t, flags=re.IGNORECASE)
     if not m:
         return t, ""
     return t[: m.start()].strip(), t[m.start():].strip()
