@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import platform
 import shutil
@@ -31,7 +30,6 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -61,6 +59,7 @@ class ClaimResult:
     figure: str = ""
     error: str = ""
     seconds: float = 0.0
+    sweep: dict[str, Any] | None = None  # {"seeds": n, "held": k, "controls_rejected": {name: k}}
 
     @property
     def passed(self) -> bool:
@@ -185,6 +184,17 @@ def _tex(text: str) -> str:
     return "".join(repl.get(ch, ch) for ch in " ".join(str(text).split()))
 
 
+def sweep_cell(sweep: dict[str, Any] | None) -> str:
+    """'k/n' (plus the worst control's rejections when not all) for the seed-sweep column."""
+    if not sweep:
+        return ""
+    text = f"{sweep['held']}/{sweep['seeds']}"
+    worst = min(sweep.get("controls_rejected", {}).values(), default=sweep["seeds"])
+    if worst < sweep["seeds"]:
+        text += f" (a control rejected at only {worst}/{sweep['seeds']})"
+    return text
+
+
 def render_index(results: list[ClaimResult], env: dict[str, Any]) -> str:
     n_pass = sum(r.passed for r in results)
     lines = [
@@ -194,16 +204,20 @@ def render_index(results: list[ClaimResult], env: dict[str, Any]) -> str:
         f"{' (dirty)' if env['git'].get('dirty') else ''}; {n_pass} of {len(results)} claims pass "
         "(the claim holds, or a finding is reproduced, and every negative control is rejected).",
         "",
-        "| claim | paper | where | statement | expected | measured | verdict | controls rejected | figure |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
+    swept = any(r.sweep for r in results)
+    header = ["claim", "paper", "where", "statement", "expected", "measured", "verdict",
+              "controls rejected", *(["holds at k/n seeds"] if swept else []), "figure"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in results:
         rejected = sum(not c["holds"] for c in r.controls.values())
         fig = f"[fig]({r.figure})" if r.figure else ""
         measured = r.error or r.measured
+        seeds = [sweep_cell(r.sweep)] if swept else []
         lines.append(
             f"| `{r.id}` | {r.paper} | {_md(r.where)} | {_md(r.statement)} | {_md(r.expected)} | "
-            f"{_md(measured)} | **{r.verdict_word}** | {rejected}/{len(r.controls)} | {fig} |"
+            f"{_md(measured)} | **{r.verdict_word}** | {rejected}/{len(r.controls)} | "
+            + "".join(f"{c} | " for c in seeds) + f"{fig} |"
         )
     findings = [r for r in results if r.kind == "finding"]
     if findings:
@@ -250,9 +264,16 @@ def _replace_dir(tmp: Path, out: Path) -> None:
 
 def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, jobs: int = 2,
                    claim_ids: Iterable[str] | None = None,
-                   progress: Callable[[int, int, ClaimResult], None] | None = None) -> list[ClaimResult]:
-    """Run the claims and write the appendix into ``out`` atomically; returns the results."""
+                   progress: Callable[[int, int, ClaimResult], None] | None = None,
+                   scheduler: str | None = None, cache=None,
+                   sweep_seeds: Iterable[int] | None = None) -> list[ClaimResult]:
+    """Run the claims and write the appendix into ``out`` atomically; returns the results.
+
+    ``scheduler`` runs the studies on a Dask cluster (:mod:`theorems.runner`), ``cache`` (a
+    :class:`theorems.cache.Cache`) reuses unchanged verdicts, and ``sweep_seeds`` also runs every
+    claim and control at those seeds and adds a "holds at k/n seeds" column."""
     from theorems.registry import PROFILES, all_claims, get
+    from theorems.runner import run_jobs
 
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
@@ -267,22 +288,25 @@ def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, job
     try:
         figures = tmp / "figures"
         figures.mkdir()
+
+        def report(k, n, cid, s, data, cached):
+            if progress:
+                progress(k, n, ClaimResult(**data))
+
+        payloads = run_jobs([(cid, seed) for cid in ids], profile=profile, figure=True, n_jobs=jobs,
+                            scheduler=scheduler, cache=cache, progress=report)
         results: dict[str, ClaimResult] = {}
-        if jobs == 1 or len(ids) <= 1:
-            for k, cid in enumerate(ids):
-                results[cid] = run_claim(cid, profile, seed, str(figures))
-                if progress:
-                    progress(k + 1, len(ids), results[cid])
-        else:
-            # spawn, not fork: JAX is multithreaded and fork-after-threads can deadlock.
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-                futures = {pool.submit(run_claim, cid, profile, seed, str(figures)): cid for cid in ids}
-                for k, fut in enumerate(as_completed(futures)):
-                    res = fut.result()
-                    results[res.id] = res
-                    if progress:
-                        progress(k + 1, len(ids), res)
+        for (cid, _), (data, files) in payloads.items():
+            results[cid] = ClaimResult(**data)
+            for name, content in files.items():
+                (figures / name).write_bytes(content)
+        if sweep_seeds is not None:
+            from theorems.sweep import run_sweep
+
+            summary = run_sweep(ids, list(sweep_seeds), profile=profile, jobs=jobs,
+                                scheduler=scheduler, cache=cache)
+            for cid, row in summary.rows.items():
+                results[cid].sweep = row.as_dict()
         ordered = [results[cid] for cid in sorted(results)]
         env = environment_stamp(profile, seed)
         (tmp / "index.md").write_text(render_index(ordered, env), encoding="utf-8")
