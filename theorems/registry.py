@@ -7,7 +7,7 @@ draws from ``Verdict.evidence``), so a figure can never disagree with its check.
 
 Every claim also carries *negative controls*: studies of a deliberately perturbed construction
 (wrong sign, wrong step, dropped mask, a first-order scheme sold as second order) that run through
-the same judgement and must be rejected. ``tests/test_claims.py`` asserts both directions for every
+the same judgement and must be rejected. ``pytest --claims`` (:mod:`theorems.pytest_plugin`) asserts both directions for every
 registered claim.
 
 Kinds (CONTRIBUTING.md section 2): ``identity``, ``rate``, ``bound``, ``distribution``, ``complexity`` and
