@@ -10,7 +10,7 @@ OUT ?= appendix
 # Two workers: the machine has two cores. Unset CI's own hypothesis profile choice: ours is `ci`.
 PYTEST := $(PY) -m pytest -n 2 -p no:cacheprovider
 
-.PHONY: test test-all appendix lint bench clean install
+.PHONY: test test-all appendix sweep lint bench clean install
 
 install: $(STAMP)
 
@@ -20,14 +20,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# --claims: every registered claim (and its controls) runs as a test item claim[ID]
+# (theorems/pytest_plugin.py); -p loads the plugin even before the entry point is installed.
+CLAIMS := -p theorems.pytest_plugin --claims
+
 test: $(STAMP)
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PYTEST) -m "not slow" -q
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PYTEST) $(CLAIMS) -m "not slow" -q
 
 test-all: $(STAMP)
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PYTEST) -q
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PYTEST) $(CLAIMS) -q
 
 appendix: $(STAMP)
 	$(PY) -m theorems appendix --out $(OUT) --profile $(PROFILE) --seed $(SEED)
+
+sweep: $(STAMP)
+	$(PY) -m theorems sweep --seeds $${SEEDS:-0:20} --profile $${SWEEP_PROFILE:-fast} --json sweep.json
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

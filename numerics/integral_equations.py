@@ -53,6 +53,10 @@ class FixedPointDivergenceError(ValueError):
         super().__init__(message)
         self.history = history
 
+    def __reduce__(self):
+        # survives pickling across a process boundary (the constructor takes two arguments)
+        return (type(self), (self.args[0], self.history))
+
 
 class FixedPointNotConvergedError(ValueError):
     """max_iter was exhausted before the increment fell below the tolerance."""
@@ -60,6 +64,10 @@ class FixedPointNotConvergedError(ValueError):
     def __init__(self, message: str, history: np.ndarray):
         super().__init__(message)
         self.history = history
+
+    def __reduce__(self):
+        # survives pickling across a process boundary (the constructor takes two arguments)
+        return (type(self), (self.args[0], self.history))
 
 
 @dataclass(frozen=True)

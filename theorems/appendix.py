@@ -28,7 +28,6 @@ are terminated, the temporary folder is removed and KeyboardInterrupt propagates
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import platform
 import shlex
@@ -41,7 +40,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -73,6 +72,7 @@ class ClaimResult:
     seconds: float = 0.0
     family: str = ""
     cpu_seconds: float = 0.0
+    sweep: dict[str, Any] | None = None  # {"seeds": n, "held": k, "controls_rejected": {name: k}, ...}
 
     @property
     def passed(self) -> bool:
@@ -334,8 +334,16 @@ def _remember(out: Path) -> None:
 
 def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, jobs: int = 2,
                    claim_ids: Iterable[str] | None = None,
-                   progress: Callable[[int, int, ClaimResult], None] | None = None) -> list[ClaimResult]:
-    """Run the claims and write the appendix into ``out`` atomically; returns the results."""
+                   progress: Callable[[int, int, ClaimResult], None] | None = None,
+                   scheduler: str | None = None, cache=None,
+                   sweep_seeds: Iterable[int] | None = None) -> list[ClaimResult]:
+    """Run the claims and write the appendix into ``out`` atomically; returns the results.
+
+    ``scheduler`` runs the studies on a Dask cluster and ``cache`` (a
+    :class:`theorems.cache.Cache`) reuses unchanged verdicts (:mod:`theorems.runner`);
+    ``sweep_seeds`` also runs every claim and control at those seeds and adds a column
+    "holds at k/n seeds" (:mod:`theorems.sweep`).
+    """
     from theorems.document import render_appendix_tex, render_bib, results_payload
     from theorems.registry import PROFILES, all_claims, get
 
@@ -359,27 +367,26 @@ def write_appendix(out: Path | str, *, profile: str = "full", seed: int = 0, job
         try:
             figures = tmp / "figures"
             figures.mkdir()
+            from theorems.runner import run_jobs
+
+            def report(k, n, cid, s, data, cached):
+                if progress:
+                    progress(k, n, ClaimResult(**data))
+
+            payloads = run_jobs([(cid, seed) for cid in ids], profile=profile, figure=True, n_jobs=jobs,
+                                scheduler=scheduler, cache=cache, progress=report)
             results: dict[str, ClaimResult] = {}
-            if jobs == 1 or len(ids) <= 1:
-                for k, cid in enumerate(ids):
-                    results[cid] = run_claim(cid, profile, seed, str(figures))
-                    if progress:
-                        progress(k + 1, len(ids), results[cid])
-            else:
-                # spawn, not fork: JAX is multithreaded and fork-after-threads can deadlock.
-                ctx = multiprocessing.get_context("spawn")
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init)
-                try:
-                    futures = {pool.submit(run_claim, cid, profile, seed, str(figures)): cid for cid in ids}
-                    for k, fut in enumerate(as_completed(futures)):
-                        res = fut.result()
-                        results[res.id] = res
-                        if progress:
-                            progress(k + 1, len(ids), res)
-                except BaseException:
-                    _stop_pool(pool)
-                    raise
-                pool.shutdown()
+            for (cid, _), (data, files) in payloads.items():
+                results[cid] = ClaimResult(**data)
+                for name, content in files.items():
+                    (figures / name).write_bytes(content)
+            if sweep_seeds is not None:
+                from theorems.sweep import run_sweep
+
+                summary = run_sweep(ids, list(sweep_seeds), profile=profile, jobs=jobs,
+                                    scheduler=scheduler, cache=cache)
+                for cid, row in summary.rows.items():
+                    results[cid].sweep = row.as_dict()
             ordered = [results[cid] for cid in sorted(results)]
             env = environment_stamp(profile, seed)
             if env["git"] != git_start:

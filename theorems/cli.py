@@ -1,4 +1,4 @@
-"""Command line: ``python -m theorems list | verify | papers | appendix | cite | diff``.
+"""Command line: ``python -m theorems list | verify | papers | appendix | sweep | cite | diff``.
 
     list     [--paper KEY] [--kind KIND] [--markdown]     the registered claims (fits 100 columns)
     verify   [ID ...] [--paper KEY] [--kind KIND] [--jobs N] [--profile P] [--seed S]
@@ -7,7 +7,15 @@
     cite     [ID or PAPER ...]                            BibTeX of those claims' papers; with no
                                                           argument, of every claim that passed in
                                                           the last appendix written here
+    sweep    [--seeds A:B] [--profile P] [--json FILE] [ID ...]   every claim and control at
+                                                          every seed; exit 1 on any failure
     diff     OLD NEW [--rtol R] [--atol A]                what changed between two appendices
+
+Every command takes ``--plugin MODULE_OR_PATH`` (repeatable): modules that register claims of
+other people's papers (:mod:`theorems.plugins`); installed ``theorycheck.claims`` entry points
+are loaded without it. ``appendix`` and ``sweep`` take ``--jobs N``, ``--scheduler ADDRESS``
+(a Dask cluster), ``--no-cache`` and ``--cache-dir DIR`` (:mod:`theorems.runner`,
+:mod:`theorems.cache`).
 
 Exit codes: 0 all good; 1 a claim failed (its verdict does not hold, a negative control was
 accepted, or its study raised), papers/ disagrees with the registry, or ``diff`` found a change;
@@ -91,28 +99,19 @@ def _resolve(ids):
 
 
 def _verify_results(claims, profile, seed, jobs):
-    """ClaimResults in the claims' order, as they complete (worker processes when jobs > 1)."""
-    from theorems.appendix import run_claim
+    """ClaimResults in the claims' order: one by one here (jobs 1), or as pure jobs on worker
+    processes that import the same plugins (:func:`theorems.runner.run_jobs`)."""
+    from theorems.appendix import ClaimResult, run_claim
 
     if jobs <= 1 or len(claims) <= 1:
         for c in claims:
             yield run_claim(c.id, profile, seed, None)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from theorems.runner import run_jobs
 
-    from theorems.appendix import _stop_pool, _worker_init
-
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init)
-    try:
-        futures = [pool.submit(run_claim, c.id, profile, seed, None) for c in claims]
-        for fut in futures:
-            yield fut.result()
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown()
+    payloads = run_jobs([(c.id, seed) for c in claims], profile=profile, figure=False, n_jobs=jobs)
+    for c in claims:
+        yield ClaimResult(**payloads[(c.id, seed)][0])
 
 
 def _cmd_verify(args) -> int:
@@ -146,16 +145,18 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_papers(args) -> int:
-    from theorems.records import consistency_problems, coverage_rows, load_records
+    from theorems.records import consistency_problems, coverage_rows, load_records, papers_sources
 
-    records = load_records()
-    rows = coverage_rows(records)
+    rows = []  # theorycheck's own papers/ first, then each plugin's papers folder
+    for folder, _ in papers_sources():
+        if folder is not None:
+            rows += coverage_rows(load_records(folder))
     print(f"{'paper':<18} {'year':>4}  {'checked':>7} {'planned':>7} {'n/c':>4}  title")
     for key, year, title, checked, planned, nc in rows:
         print(f"{key:<18} {year:>4}  {checked:>7} {planned:>7} {nc:>4}  {title[:60]}")
     totals = [sum(r[i] for r in rows) for i in (3, 4, 5)]
     print(f"{len(rows)} papers; {totals[0]} claims checked, {totals[1]} planned, {totals[2]} not checkable")
-    problems = consistency_problems(records)
+    problems = consistency_problems()
     for p in problems:
         print(f"inconsistent: {p}", file=sys.stderr)
     return 1 if problems else 0
@@ -174,20 +175,68 @@ def _cmd_appendix(args) -> int:
 
     from theorems.appendix import Interrupted
 
+    cache = _cache(args)
     try:
         results = write_appendix(args.out, profile=args.profile, seed=args.seed, jobs=args.jobs,
-                                 claim_ids=[c.id for c in claims] if claims else None, progress=progress)
+                                 claim_ids=[c.id for c in claims] if claims else None, progress=progress,
+                                 scheduler=args.scheduler, cache=cache, sweep_seeds=args.seeds)
     except KeyboardInterrupt as exc:
         signum = exc.signum if isinstance(exc, Interrupted) else 2
         print(f"interrupted ({'SIGTERM' if signum == 15 else 'SIGINT'}): workers stopped, nothing "
               f"written to {Path(args.out).resolve()}", file=sys.stderr)
         return 128 + signum
     failed = [r for r in results if not r.passed]
+    swept = [r for r in results if r.sweep and not r.sweep["passed"]]
     print(f"appendix written to {Path(args.out).resolve()} in {time.perf_counter() - start:.0f}s: "
-          f"{len(results) - len(failed)} of {len(results)} claims pass")
+          f"{len(results) - len(failed)} of {len(results)} claims pass; "
+          f"{cache.hits} cached results reused")
     for r in failed:
         print(f"  {r.verdict_word}: {r.id}: {r.error or r.measured}")
-    return 1 if failed else 0
+    for r in swept:
+        print(f"  fails at some seed: {r.id}: holds at {r.sweep['held']}/{r.sweep['seeds']}")
+    return 1 if failed or swept else 0
+
+
+def _cache(args):
+    from theorems.cache import Cache
+
+    return Cache(args.cache_dir, enabled=not args.no_cache)
+
+
+def _cmd_sweep(args) -> int:
+    from theorems.appendix import Interrupted
+    from theorems.sweep import run_sweep
+
+    claims = _resolve(args.ids)
+    cache = _cache(args)
+    start = time.perf_counter()
+
+    def progress(k, n, cid, seed, data, cached):
+        bar = "#" * int(30 * k / n)
+        print(f"[{bar:<30}] {k:>5}/{n} {cid} seed {seed}{' (cached)' if cached else ''}",
+              file=sys.stderr, flush=True)
+
+    try:
+        report = run_sweep([c.id for c in claims], args.seeds, profile=args.profile, jobs=args.jobs,
+                           scheduler=args.scheduler, cache=cache, progress=progress)
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, Interrupted) else 2
+        print("interrupted: workers stopped", file=sys.stderr)
+        return 128 + signum
+    print(report.table())
+    print(f"sweep took {time.perf_counter() - start:.0f}s")
+    if args.json:
+        report.write_json(args.json)
+    return 0 if report.passed else 1
+
+
+def _seeds(text: str) -> list[int]:
+    from theorems.sweep import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _cmd_cite(args) -> int:
@@ -275,34 +324,60 @@ def _seed(text: str) -> int:
     return value
 
 
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run the studies on a Dask distributed cluster (e.g. tcp://host:8786)")
+    p.add_argument("--no-cache", action="store_true", help="rerun every study (and refresh the cache)")
+    p.add_argument("--cache-dir", type=Path, default=None,
+                   help="verdict cache folder (default $THEORYCHECK_CACHE or ~/.cache/theorycheck)")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
+                        help="import claims from this module or .py file/package folder (repeatable)")
     parser = argparse.ArgumentParser(prog="python -m theorems",
                                      description="List, verify and write the appendix of theorycheck's claims.")
     sub = parser.add_subparsers(dest="command", required=True)
     from theorems.registry import KINDS
 
-    ls = sub.add_parser("list", help="list every registered claim")
+    ls = sub.add_parser("list", parents=[common], help="list every registered claim")
     ls.add_argument("--markdown", action="store_true", help="as a Markdown table (for README.md)")
     ls.add_argument("--paper", action="append", metavar="KEY", help="only this paper's claims (repeatable)")
     ls.add_argument("--kind", choices=KINDS, help="only claims of this kind")
-    v = sub.add_parser("verify", help="run claims (all when no id is given) and their negative controls")
+    v = sub.add_parser("verify", parents=[common],
+                       help="run claims (all when no id is given) and their negative controls")
     v.add_argument("ids", nargs="*", help="claim ids, e.g. davis1984.trapezoid_order2")
     v.add_argument("--paper", action="append", metavar="KEY", help="only this paper's claims (repeatable)")
     v.add_argument("--kind", choices=KINDS, help="only claims of this kind")
     v.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     v.add_argument("--profile", choices=("fast", "full"), default="fast")
     v.add_argument("--seed", type=_seed, default=0)
-    sub.add_parser("papers", help="coverage table of papers/ and its consistency with the registry")
-    a = sub.add_parser("appendix", help="run every study and write the appendix")
+    sub.add_parser("papers", parents=[common],
+                   help="coverage table of papers/ (and plugins' papers) and its consistency with the registry")
+    a = sub.add_parser("appendix", parents=[common], help="run every study and write the appendix")
     a.add_argument("--out", required=True, type=Path, help="output folder (replaced atomically)")
     a.add_argument("--profile", choices=("fast", "full"), default="full")
     a.add_argument("--seed", type=_seed, default=0)
-    a.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    a.add_argument("--seeds", type=_seeds, default=None, metavar="A:B",
+                   help="also sweep these seeds and add a 'holds at k/n seeds' column")
+    _add_run_options(a)
     a.add_argument("ids", nargs="*", help="only these claims (default: all)")
-    c = sub.add_parser("cite", help="BibTeX of the papers of the given claims (default: the last appendix's)")
+    sw = sub.add_parser("sweep", parents=[common],
+                        help="run every claim and control at every seed; exit 1 on any failure")
+    sw.add_argument("--seeds", type=_seeds, default=list(range(20)), metavar="A:B",
+                    help="half-open range A:B, N or A,B,C (default 0:20)")
+    sw.add_argument("--profile", choices=("fast", "full"), default="fast")
+    sw.add_argument("--json", type=Path, default=None, help="also write the numbers to this file")
+    _add_run_options(sw)
+    sw.add_argument("ids", nargs="*", help="only these claims (default: all)")
+    c = sub.add_parser("cite", parents=[common],
+                       help="BibTeX of the papers of the given claims (default: the last appendix's)")
     c.add_argument("items", nargs="*", help="claim ids or paper keys")
     c.add_argument("--appendix", type=Path, help="appendix folder to read instead of the last one")
-    d = sub.add_parser("diff", help="claims whose verdict or numbers changed between two appendices")
+    d = sub.add_parser("diff", parents=[common],
+                       help="claims whose verdict or numbers changed between two appendices")
     d.add_argument("old", type=Path, help="old appendix folder (or its results.json)")
     d.add_argument("new", type=Path, help="new appendix folder (or its results.json)")
     d.add_argument("--rtol", type=_nonneg_float, default=1e-6, help="relative tolerance (default 1e-6)")
@@ -313,12 +388,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handlers = {"list": _cmd_list, "verify": _cmd_verify, "papers": _cmd_papers, "appendix": _cmd_appendix,
-                "cite": _cmd_cite, "diff": _cmd_diff}
+                "sweep": _cmd_sweep, "cite": _cmd_cite, "diff": _cmd_diff}
+    if args.plugin:
+        from theorems.plugins import load_plugins
+
+        try:
+            load_plugins(args.plugin)
+        except (ImportError, OSError, ValueError) as exc:
+            print(f"error: cannot load plugin: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
     try:
         code = handlers[args.command](args)
     except SystemExit as exc:
         return int(exc.code or 0)
-    if argv is None and args.command == "appendix" and code in (130, 143):
+    if argv is None and args.command in ("appendix", "sweep") and code in (130, 143):
         # Run as a program and stopped by a signal: the workers are gone and the temporary folder
         # is removed, so leave now. A normal interpreter exit would first tear down JAX/XLA and
         # the BLAS thread pools, which on a loaded machine takes seconds.

@@ -291,6 +291,17 @@ def _summary_counts(results) -> dict[str, int]:
 # --------------------------------------------------------------------------- index.md
 
 
+def sweep_cell(sweep: Mapping[str, Any] | None) -> str:
+    """'k/n' for the seed-sweep column (and the worst control's rejections when not all)."""
+    if not sweep:
+        return ""
+    text = f"{sweep['held']}/{sweep['seeds']}"
+    worst = min(sweep.get("controls_rejected", {}).values(), default=sweep["seeds"])
+    if worst < sweep["seeds"]:
+        text += f" (a control rejected at only {worst}/{sweep['seeds']})"
+    return text
+
+
 def _claim_block(r, level: str = "####") -> list[str]:
     lines = [f'{level} <a id="{_anchor(r.id)}"></a>`{r.id}`: {r.verdict_word}', ""]
     lines += [f"- **Statement.** {_md(r.statement)}",
@@ -300,6 +311,8 @@ def _claim_block(r, level: str = "####") -> list[str]:
               f"- **Measured.** {_md(r.error or r.measured)}",
               f"- **Verdict.** **{r.verdict_word}**"
               + (" (the paper's statement fails as recorded: see Findings)" if r.kind == "finding" and r.passed else "")]
+    if getattr(r, "sweep", None):
+        lines.append(f"- **Seed sweep.** holds at {sweep_cell(r.sweep)} seeds")
     if r.controls:
         rejected = sum(not c["holds"] for c in r.controls.values())
         lines.append(f"- **Negative controls** ({rejected} of {len(r.controls)} rejected):")
@@ -400,14 +413,18 @@ def render_index(results, env: Mapping[str, Any], papers: Mapping[str, PaperMeta
             if r.figure:
                 lines.append(f"- **Figure.** [{r.id}]({r.figure}) (in its paper's section: [{r.id}](#{_anchor(r.id)}))")
             lines.append("")
+    swept = any(getattr(r, "sweep", None) for r in results)
+    header = ["claim", "paper", "where", "expected", "measured", "verdict", "controls rejected",
+              *(["holds at k/n seeds"] if swept else []), "figure"]
     lines += ['## <a id="overview"></a>Overview table', "",
-              "| claim | paper | where | expected | measured | verdict | controls rejected | figure |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in results:
         rejected = sum(not c["holds"] for c in r.controls.values())
         fig = f"[fig]({r.figure})" if r.figure else ""
+        seeds = f"{sweep_cell(r.sweep)} | " if swept else ""
         lines.append(f"| [`{r.id}`](#{_anchor(r.id)}) | {r.paper} | {_md(r.where)} | {_md(r.expected)} | "
-                     f"{_md(r.error or r.measured)} | **{r.verdict_word}** | {rejected}/{len(r.controls)} | {fig} |")
+                     f"{_md(r.error or r.measured)} | **{r.verdict_word}** | {rejected}/{len(r.controls)} | "
+                     f"{seeds}{fig} |")
     errors = [r for r in results if r.error]
     if errors:
         lines += ["", "## Errors", ""] + [f"- `{r.id}`: {_md(r.error)}" for r in errors]
@@ -643,6 +660,8 @@ def results_payload(results, env: Mapping[str, Any]) -> dict[str, Any]:
             "excluded": excluded_points(r.evidence),
             "evidence": r.evidence,
         }
+        if getattr(r, "sweep", None):
+            raw["sweep"] = r.sweep
         clean, flags = strict_json(raw)
         clean["nonfinite"] = flags
         claims.append(clean)

@@ -14,7 +14,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PaperRecord", "PAPERS_DIR", "load_records", "consistency_problems", "coverage_rows"]
+__all__ = ["PaperRecord", "PAPERS_DIR", "load_records", "consistency_problems", "coverage_rows",
+           "papers_sources"]
 
 PAPERS_DIR = Path(__file__).resolve().parent.parent / "papers"
 STATUSES = ("checked", "planned", "not-checkable")
@@ -78,13 +79,38 @@ def load_records(directory: Path | None = None) -> dict[str, PaperRecord]:
     return records
 
 
+def papers_sources(claims=None) -> list[tuple[Path | None, list]]:
+    """(papers folder, claims whose records must be there) for theorycheck's own papers/ and for
+    every plugin's folder (:mod:`theorems.plugins`); None collects claims with no folder."""
+    from theorems.plugins import papers_dir_for_claim
+    from theorems.registry import all_claims
+
+    claims = all_claims() if claims is None else claims
+    groups: dict[Path | None, list] = {PAPERS_DIR: []}
+    for c in claims:
+        groups.setdefault(papers_dir_for_claim(c.id), []).append(c)
+    return sorted(groups.items(), key=lambda kv: (kv[0] != PAPERS_DIR, str(kv[0])))
+
+
 def consistency_problems(records: dict[str, PaperRecord] | None = None, claims=None) -> list[str]:
-    """Every way papers/ and the registry disagree (empty list = in step)."""
+    """Every way papers/ and the registry disagree (empty list = in step).
+
+    With no arguments, every source is checked: theorycheck's papers/ against the built-in
+    claims and each plugin's papers folder against that plugin's claims."""
+    if records is None and claims is None:
+        problems: list[str] = []
+        for folder, group in papers_sources():
+            if folder is None:
+                problems += [f"{c.id}: registered outside any plugin or package with a papers folder "
+                             "(load it with --plugin, or give the plugin THEORYCHECK_PAPERS)" for c in group]
+                continue
+            problems += consistency_problems(load_records(folder), group)
+        return problems
     from theorems.registry import all_claims
 
     records = load_records() if records is None else records
     claims = all_claims() if claims is None else claims
-    problems: list[str] = []
+    problems = []
     registered = {c.id: c for c in claims}
     for key, rec in records.items():
         where = rec.path.name if rec.path else key

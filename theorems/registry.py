@@ -7,7 +7,7 @@ draws from ``Verdict.evidence``), so a figure can never disagree with its check.
 
 Every claim also carries *negative controls*: studies of a deliberately perturbed construction
 (wrong sign, wrong step, dropped mask, a first-order scheme sold as second order) that run through
-the same judgement and must be rejected. ``tests/test_claims.py`` asserts both directions for every
+the same judgement and must be rejected. ``pytest --claims`` (:mod:`theorems.pytest_plugin`) asserts both directions for every
 registered claim.
 
 Kinds (CONTRIBUTING.md section 2): ``identity``, ``rate``, ``bound``, ``distribution``, ``complexity`` and
@@ -22,6 +22,7 @@ import difflib
 import importlib
 import pkgutil
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -35,6 +36,8 @@ __all__ = [
     "unregister",
     "all_claims",
     "get",
+    "origin",
+    "claim_modules",
     "UnknownClaimError",
 ]
 
@@ -173,21 +176,41 @@ class UnknownClaimError(KeyError):
     def __str__(self) -> str:  # KeyError quotes its message otherwise
         return self.args[0]
 
+    def __reduce__(self):
+        # pickled back from worker processes: rebuild from the constructor's own arguments
+        return (type(self), (self.claim_id, list(self.suggestions)))
+
+
+_ORIGIN: dict[str, str] = {}
+
 
 def register(claim: Claim) -> Claim:
-    """Add a claim to the registry (once); returns it so modules can keep a handle."""
+    """Add a claim to the registry (once); returns it so modules can keep a handle.
+
+    The name of the module that called ``register`` is kept as the claim's origin
+    (:func:`origin`): worker processes import it again to find the claim, and a claim registered
+    from ``__main__`` (a notebook, ``python -c``) is run in the calling process instead.
+    """
     if not isinstance(claim, Claim):
         raise TypeError(f"register() takes a Claim, got {type(claim).__name__}")
     existing = _REGISTRY.get(claim.id)
     if existing is not None and existing is not claim:
         raise ValueError(f"claim {claim.id!r} is registered twice")
     _REGISTRY[claim.id] = claim
+    _ORIGIN.setdefault(claim.id, sys._getframe(1).f_globals.get("__name__", "__main__"))
     return claim
 
 
 def unregister(claim_id: str) -> None:
     """Remove a claim (used by tests that register a deliberately wrong claim)."""
     _REGISTRY.pop(claim_id, None)
+    _ORIGIN.pop(claim_id, None)
+
+
+def origin(claim_id: str) -> str:
+    """The dotted name of the module that registered the claim (``__main__`` for in-process)."""
+    get(claim_id)
+    return _ORIGIN.get(claim_id, "__main__")
 
 
 def claim_modules() -> list[str]:
@@ -207,13 +230,22 @@ def claim_modules() -> list[str]:
 
 
 def _discover() -> None:
-    """Import every claim module of the family packages once, so that each registers itself."""
+    """Import every claim module of the family packages once, so that each registers itself,
+    then the modules that installed distributions name in the ``theorycheck.claims`` entry-point
+    group (:mod:`theorems.plugins`)."""
     global _DISCOVERED
     if _DISCOVERED:
         return
-    for name in claim_modules():
-        importlib.import_module(name)
-    _DISCOVERED = True
+    _DISCOVERED = True  # set first: a plugin that calls all_claims() while importing must not recurse
+    try:
+        for name in claim_modules():
+            importlib.import_module(name)
+        from theorems.plugins import load_entry_points
+
+        load_entry_points()
+    except BaseException:
+        _DISCOVERED = False
+        raise
 
 
 def all_claims() -> list[Claim]:

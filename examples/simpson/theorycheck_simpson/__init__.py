@@ -1,0 +1,1 @@
+"""theorycheck-simpson: the claims of Simpson's rule as a theorycheck plugin (worked example)."""
