@@ -1,0 +1,58 @@
+"""theorems.judges.adversarial_search: a seeded search for the worst measured/bound ratio
+(CONTRIBUTING.md section 5, "bounds are attacked, not only sampled")."""
+
+import numpy as np
+import pytest
+
+import theorems
+from theorems.judges import Axis, WorstCase, adversarial_search, bound_verdict, with_search
+
+
+def test_finds_an_interior_maximum_a_random_sweep_misses():
+    # a narrow peak of height 1.2 at (0.7, 3e-3): 30 uniform samples almost surely miss it
+    def ratio(x, y):
+        return 0.5 + 0.7 * np.exp(-((x - 0.7) ** 2 + (np.log10(y) + 2.5) ** 2) / 0.02)
+
+    space = {"x": Axis(0.0, 1.0), "y": Axis(1e-4, 1.0, log=True)}
+    w = adversarial_search(ratio, space, seed=0, starts=4, evaluations=60)
+    assert w.ratio > 1.19 and not w.ok
+    assert abs(w.where["x"] - 0.7) < 0.05
+    assert w.evaluations <= 4 * 60 + 2 * len(space) and w.starts == 4
+    assert adversarial_search(ratio, space, seed=0, starts=4, evaluations=60) == w  # deterministic
+
+
+def test_edge_polish_reaches_the_boundary_and_integers_round():
+    w = adversarial_search(lambda k, t: k / 10 + t, {"k": Axis(1, 10, integer=True), "t": Axis(0.0, 0.5)},
+                           seed=1, starts=1, evaluations=3)
+    assert w.where == {"k": 10, "t": 0.5} and w.ratio == pytest.approx(1.5)
+
+
+def test_a_nan_is_a_violation_and_verdicts_include_the_search():
+    w = adversarial_search(lambda x: np.nan if x > 0.5 else 0.1, {"x": Axis(0.0, 1.0)}, seed=0)
+    assert w.ratio == np.inf and not w.ok
+    ok = WorstCase(0.5, {"x": 0.1}, 10, 2)
+    v = bound_verdict(["a"], [0.5], [1.0], expected="<= 1", search=ok)
+    assert v.holds and v.evidence["search_worst_ratio"] == 0.5 and "adversarial" in v.measured
+    assert not bound_verdict(["a"], [0.5], [1.0], expected="<= 1", search=WorstCase(1.01, {}, 1, 1)).holds
+    assert not with_search(v, WorstCase(2.0, {"x": 0.3}, 5, 1)).holds
+    with pytest.raises(ValueError):
+        adversarial_search(lambda: 0.0, {}, seed=0)
+    with pytest.raises(ValueError):
+        Axis(0.0, 1.0, log=True)
+
+
+SEARCHED = ["bai2023.ridge_contraction", "bai2023.ridge_layers"]
+
+
+@pytest.mark.parametrize("cid", SEARCHED)
+def test_bound_claims_report_their_adversarial_worst_case(cid):
+    """Every searched bound: the worst ratio found <= 1 beside the sweep's; with the bound's
+    constant halved (or, where the constant is not tight, quartered) the same search breaks it."""
+    claim = theorems.get(cid)
+    v = claim.check("fast", seed=0)
+    assert v.holds and 0 < v.evidence["search_worst_ratio"] <= 1
+    assert "sweep worst" in v.measured
+    halved = [f for name, f in claim.controls.items() if "halved" in name or "1/2" in name]
+    assert halved, f"{cid}: no halved-constant control"
+    for f in halved:
+        assert f("fast", 0).evidence["search_worst_ratio"] > 1
