@@ -30,6 +30,7 @@ from numerics.mc_tests import samples_for_power, z_power, z_test
 from numerics.plotting import ratio_figure, series_figure
 from numerics.random import rng, spd_matrix
 from numerics.tolerance import compare
+from theorems.judges import Axis, adversarial_search, with_search
 from theorems.registry import Claim, Verdict, register
 
 PAPER = "zhang2023"
@@ -281,7 +282,23 @@ register(Claim(
 # --- training converges to Gamma^{-1} ---------------------------------------------------------
 
 
-def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05) -> Verdict:
+TRAINED_RTOL = 0.05  # the claim's stated accuracy of the trained product (see study_trained_lsa)
+
+
+def trained_distance(*, cond: float, N: int, profile: str, seed: int, learning_rate: float = 0.05) -> float:
+    """||P - Gamma^{-1}||_F / ||Gamma^{-1}||_F after training on Lambda with condition ``cond``
+    (eigenvalues geometric from 1 to 1/cond, the seed's eigenbasis) and prompt length N."""
+    from constructions.in_context import icl_training as tr
+
+    d = 3
+    steps, batch = (300, 512) if profile == "fast" else (3000, 2048)
+    Lam = spd_matrix(d, cond, seed)
+    r = tr.train_lsa(d, N, steps=steps, batch=batch, learning_rate=learning_rate, seed=seed, covariance=Lam)
+    Gi = np.linalg.inv(th.zfb_gamma(Lam, N))
+    return float(np.linalg.norm(r.W_PV[d, d] * r.W_KQ[:d, :d] - Gi) / np.linalg.norm(Gi))
+
+
+def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05, rtol_scale: float = 1.0) -> Verdict:
     """Train one LSA layer (constructions/in_context/icl_training.py: Zhang et al.'s initialisation, Adam,
     minibatches of 512 (fast) / 2048 (full) from a pool of 2^16 prompts) and compare the weight
     product P = W_PV[d, d] W_KQ[:d, :d] with Gamma^{-1}: ||P - Gamma^{-1}||_F / ||Gamma^{-1}||_F <= 5%.
@@ -289,7 +306,9 @@ def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05) -> V
     The 5% leaves room for the pool (ERM minimiser within O(2^-8) of the population one) and the
     optimiser's residual; the blocks Zhang et al. prove stay zero (W_PV[d, :d], W_KQ[d, :]...) are
     reported, not judged. ``learning_rate = 0`` (weights frozen at the initialisation) is the
-    negative control."""
+    negative control. Adversarial search (:func:`theorems.judges.adversarial_search`) over the
+    admissible training inputs (fast, 300 steps: cond(Lambda) in [1, 4], N in [4, 32]; full, 3000
+    steps: cond in [1, 10], N in [2, 16]) for the largest distance / 5%; ``rtol_scale = 0.5`` (the 5% halved) is the control the search must break."""
     from constructions.in_context import icl_training as tr
 
     d = 3
@@ -308,15 +327,24 @@ def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05) -> V
         curves[N] = r.losses
     worst = int(np.argmax(errors))
     N0 = Ns[0]
-    return Verdict(
-        holds=bool(max(errors) <= 0.05),
+    rtol = TRAINED_RTOL * rtol_scale
+    # the admissible box each training budget is claimed for: 300 steps reach 5% only up to
+    # cond(Lambda) = 4 (measured at seed 0: 6.0% at cond 10, N = 2; 4.9% at cond 4, N = 2)
+    budget = {"starts": 2, "evaluations": 5} if profile == "fast" else {"starts": 1, "evaluations": 6}
+    box = {"cond": Axis(1.0, 4.0, log=True), "N": Axis(4, 32, log=True, integer=True)} if profile == "fast" else \
+        {"cond": Axis(1.0, 10.0, log=True), "N": Axis(2, 16, log=True, integer=True)}
+    search = adversarial_search(
+        lambda cond, N: trained_distance(cond=cond, N=N, profile=profile, seed=seed,
+                                         learning_rate=learning_rate) / rtol, box, seed=seed, **budget)
+    return with_search(Verdict(
+        holds=bool(max(errors) <= rtol),
         measured=f"max ||P - Gamma^-1||_F / ||Gamma^-1||_F = {errors[worst]:.4f} at N = {Ns[worst]} "
                  f"({steps} Adam steps, batch {batch}); largest off-block weight {max(off):.2e}",
-        expected="relative Frobenius distance of W_PV[d,d] W_KQ[:d,:d] to Gamma^-1 <= 0.05",
-        evidence={"N": np.array(Ns, dtype=np.float64), "rel_errors": np.array(errors),
+        expected=f"relative Frobenius distance of W_PV[d,d] W_KQ[:d,:d] to Gamma^-1 <= {rtol:g}",
+        evidence={"N": np.array(Ns, dtype=np.float64), "rel_errors": np.array(errors), "max_ratio": max(errors) / rtol,
                   "off_block": np.array(off), "loss_curve": curves[N0], "curve_N": N0,
                   "optimal_loss": 0.5 * th.zfb_optimal_risk(Lam, N0), "steps": steps, "batch": batch},
-    )
+    ), search)
 
 
 def plot_trained_lsa(verdict: Verdict):
@@ -341,5 +369,6 @@ register(Claim(
     expected="relative Frobenius distance to Gamma^-1 <= 5% after training (fast: N = 8, 300 steps)",
     study=study_trained_lsa,
     plot=plot_trained_lsa,
-    controls={"learning rate 0": partial(study_trained_lsa, learning_rate=0.0)},
+    controls={"learning rate 0": partial(study_trained_lsa, learning_rate=0.0),
+              "tolerance 5% halved": partial(study_trained_lsa, rtol_scale=0.5)},
 ))
