@@ -260,14 +260,27 @@ def _search_evidence(search: WorstCase) -> dict:
             "search_evaluations": search.evaluations, "search_starts": search.starts}
 
 
-def with_search(verdict: Verdict, search: WorstCase, *, sweep_worst: float | None = None) -> Verdict:
+def with_search(verdict: Verdict, search: WorstCase, *, sweep_worst: float | None = None,
+                judged: bool = True, why_not_judged: str = "") -> Verdict:
     """``verdict`` holds only if the adversarial worst ratio is <= 1 as well; the worst case found is
-    reported next to the sweep's (``sweep_worst``, default ``evidence['max_ratio']``)."""
+    reported next to the sweep's (``sweep_worst``, default ``evidence['max_ratio']``).
+
+    ``judged=False`` reports the worst case without judging it, for a claim whose statement is an
+    average over a distribution (the search attacks a stricter, pointwise version); the reason
+    (``why_not_judged``) is then required and recorded in the notes."""
     sweep = verdict.evidence.get("max_ratio") if sweep_worst is None else sweep_worst
     text = search.describe() + (f" vs sweep worst {sweep:.4g}" if sweep is not None else "")
+    if not judged:
+        if not why_not_judged:
+            raise ValueError("with_search: an unjudged search needs why_not_judged")
+        return Verdict(holds=verdict.holds, measured=f"{verdict.measured}; reported, not judged: {text}",
+                       expected=verdict.expected, evidence=dict(verdict.evidence) | _search_evidence(search)
+                       | {"search_judged": False},
+                       notes="; ".join(filter(None, [verdict.notes, f"adversarial search not judged: {why_not_judged}"])))
     return Verdict(holds=bool(verdict.holds and search.ok), measured=f"{verdict.measured}; {text}",
                    expected=verdict.expected + "; adversarial worst ratio <= 1",
-                   evidence=dict(verdict.evidence) | _search_evidence(search), notes=verdict.notes)
+                   evidence=dict(verdict.evidence) | _search_evidence(search) | {"search_judged": True},
+                   notes=verdict.notes)
 
 
 def bound_verdict(labels: Sequence[str], measured: Sequence[float], bounds: Sequence[float], *,
