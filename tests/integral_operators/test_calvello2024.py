@@ -212,3 +212,24 @@ def test_rule_shapes_and_validation():
         tensor_rule(np.zeros(3), np.zeros(2), 2)
     with pytest.raises(ValueError):
         gauss_legendre_nodes_weights(1.0, 0.0, 3)
+
+
+def test_random_attention_defaults_are_pinned():
+    """gain = 1 (entries N(0, 1/d_u)) and scale = 1/sqrt(d_k) are the public defaults: reproduce the
+    draws from the same generator."""
+    import inspect
+
+    from constructions.integral_operators.continuum_attention import random_attention
+
+    params = inspect.signature(random_attention).parameters
+    assert params["gain"].default == 1.0 and params["scale"].default is None
+    d_u, d_k, d_v, seed = 3, 2, 4, 5
+    for gain in (1.0, 2.5):
+        kw = {} if gain == 1.0 else {"gain": gain}
+        p = random_attention(d_u, d_k, d_v, seed, **kw)
+        g = np.random.default_rng(seed)
+        sd = gain / np.sqrt(d_u)
+        np.testing.assert_array_equal(p.Q, sd * g.standard_normal((d_k, d_u)))
+        np.testing.assert_array_equal(p.K, sd * g.standard_normal((d_k, d_u)))
+        np.testing.assert_array_equal(p.V, sd * g.standard_normal((d_v, d_u)))
+        assert p.scale == 1.0 / np.sqrt(d_k)
