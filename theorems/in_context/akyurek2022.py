@@ -400,7 +400,7 @@ def study_bayes_lambda(profile: str, seed: int, normalised_slip: bool = False) -
     ``normalised_slip`` tests lam = sigma^2/(n tau^2) (the Bayes value of the 1/(2n)-normalised
     objective, used with the unnormalised one): the negative control."""
     from constructions.in_context import icl_theory as th
-    from numerics.mc_tests import bonferroni_threshold, z_test
+    from numerics.mc_tests import bonferroni_threshold, z_power, z_test
 
     d = 4
     ns = [3, 8, 20] if profile == "fast" else [2, 4, 8, 16, 32]
@@ -410,7 +410,7 @@ def study_bayes_lambda(profile: str, seed: int, normalised_slip: bool = False) -
     alpha = 1e-3
     n_tests = 3 * len(ns)
     results, labels, ok = [], [], True
-    curves = {}
+    curves, alt_z, miss = {}, [], 1.0
     for n in ns:
         lam_star = th.bayes_ridge_lambda(sigma2, tau2, n=n if normalised_slip else None)
         p = th.sample_gaussian_prompts(M, n, np.eye(d), g, sigma=np.sqrt(sigma2), tau=np.sqrt(tau2))
@@ -426,6 +426,13 @@ def study_bayes_lambda(profile: str, seed: int, normalised_slip: bool = False) -
         t_hi = z_test(deriv(4 * lam_star), 0.0, alpha=alpha, tests=n_tests)
         # one-sided: the derivative must be significantly below 0 left of lam*, above 0 right of it
         ok &= t0.ok and t_lo.z < -t_lo.threshold and t_hi.z > t_hi.threshold
+        # power against the nearest alternative, the normalised slip sigma^2/(n tau^2) (or, in the
+        # control, the unnormalised value): its mean derivative on the same samples is the effect
+        lam_alt = th.bayes_ridge_lambda(sigma2, tau2, n=None if normalised_slip else n)
+        d_alt = deriv(lam_alt)
+        t_alt = z_test(d_alt, 0.0, alpha=alpha, tests=n_tests)
+        alt_z.append(t_alt.z)
+        miss *= 1.0 - z_power(float(d_alt.mean()), float(d_alt.std(ddof=1)), M, alpha=alpha, tests=n_tests)
         results.append((t0.z, t_lo.z, t_hi.z))
         labels.append(f"n={n}")
         lams = np.geomspace(sigma2 / tau2 / 16, 16 * sigma2 / tau2, 17)
@@ -435,13 +442,17 @@ def study_bayes_lambda(profile: str, seed: int, normalised_slip: bool = False) -
     worst = int(np.argmax(np.abs(z[:, 0])))
     thr = bonferroni_threshold(alpha, n_tests)
     n_plot = ns[len(ns) // 2]
+    alt_rejected = bool(np.max(np.abs(alt_z)) > thr)
     return Verdict(
-        holds=bool(ok),
+        holds=bool(ok) and alt_rejected,
         measured=f"z of the risk derivative at the tested lam: max |z| {abs(z[worst, 0]):.2f} at {labels[worst]} "
-                 f"(threshold {thr:.2f}); at lam/4: max z {z[:, 1].max():+.1f}; at 4 lam: min z {z[:, 2].min():+.1f}",
+                 f"(threshold {thr:.2f}); at lam/4: max z {z[:, 1].max():+.1f}; at 4 lam: min z {z[:, 2].min():+.1f}; "
+                 f"nearest alternative ({'unnormalised' if normalised_slip else 'normalised'} lam): max |z| "
+                 f"{np.max(np.abs(alt_z)):.1f} ({'rejected' if alt_rejected else 'NOT rejected'}), power {1 - miss:.4f}",
         expected="derivative 0 at sigma^2/tau^2 (|z| <= threshold), < 0 at a quarter of it, > 0 at four times it",
         evidence={"labels": labels, "z_at_lambda": z[:, 0], "z_quarter": z[:, 1], "z_four": z[:, 2],
                   "threshold": thr, "sigma2": sigma2, "tau2": tau2, "samples": M,
+                  "alternative_z": np.array(alt_z), "power": 1.0 - miss,
                   "curve_lambda": np.asarray(curves[n_plot][0]), "curve_risk": np.asarray(curves[n_plot][1]),
                   "curve_n": n_plot},
     )
