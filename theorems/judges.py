@@ -189,8 +189,9 @@ def adversarial_search(ratio_of, space: dict[str, Axis], *, seed: int, starts: i
     edge polish (each axis moved to either end of its range from the best point, kept when the
     ratio grows: bounds are often attained at an extreme of a parameter); the best point over
     every evaluation is returned. Integer axes are rounded (the objective is then
-    piecewise constant along them; the random starts cover them). A NaN or infinite ratio counts as
-    +inf (a failed evaluation is a violation, not a skip). Deterministic for a given seed."""
+    piecewise constant along them; the random starts cover them). A NaN or infinite ratio, or a
+    ValueError / ArithmeticError / LinAlgError raised by the evaluation, counts as +inf (a failed
+    evaluation is a violation, not a skip: the box must hold admissible inputs only). Deterministic for a given seed."""
     from scipy.optimize import minimize
 
     if not space:
@@ -209,8 +210,11 @@ def adversarial_search(ratio_of, space: dict[str, Axis], *, seed: int, starts: i
         nonlocal count
         count += 1
         p = point(u)
-        with np.errstate(all="ignore"):
-            r = float(ratio_of(**p))
+        try:
+            with np.errstate(all="ignore"):
+                r = float(ratio_of(**p))
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+            r = np.inf  # e.g. a construction refusing a non-finite state: a violation, never a skip
         if not np.isfinite(r):
             r = np.inf
         if r > best["ratio"]:
