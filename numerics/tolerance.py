@@ -25,7 +25,8 @@ import numpy as np
 
 from numerics import EPS
 
-__all__ = ["EPS", "Comparison", "derived_tolerance", "relative_error", "compare", "assert_close"]
+__all__ = ["EPS", "Comparison", "derived_tolerance", "relative_error", "compare", "assert_close",
+           "constant_tolerance"]
 
 
 def derived_tolerance(*, size: float, cond: float = 1.0, c: float = 1.0, eps: float = EPS) -> float:
@@ -34,6 +35,25 @@ def derived_tolerance(*, size: float, cond: float = 1.0, c: float = 1.0, eps: fl
         if not np.isfinite(value) or value <= 0:
             raise ValueError(f"derived_tolerance: {name} must be finite and positive, got {value!r}")
     return float(c * eps * size * cond)
+
+
+def constant_tolerance(next_term: float, *, roundoff: float = 0.0, c: float = 2.0) -> float:
+    """Relative tolerance of a measured leading constant (CONTRIBUTING.md section 3).
+
+    A constant C measured at the finest level used, h_f, from error = C h^p + D h^q + ... (q > p)
+    deviates from C by |D/C| h_f^(q-p) (``next_term``, the expansion's next term relative to the
+    leading one at h_f, computed from the expansion, not measured) plus the round-off of the
+    error at h_f relative to the leading term (``roundoff``). The tolerance is
+    c (next_term + roundoff), c stated at the call site (default 2: the next term's own
+    O(h_f^(2(q-p))) remainder and norm inequalities)."""
+    for name, value in (("next_term", next_term), ("roundoff", roundoff)):
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"constant_tolerance: {name} must be finite and >= 0, got {value!r}")
+    if not np.isfinite(c) or c <= 0:
+        raise ValueError(f"constant_tolerance: c must be finite and positive, got {c!r}")
+    if next_term + roundoff == 0:
+        raise ValueError("constant_tolerance: next_term and roundoff are both 0 (no tolerance to derive)")
+    return float(c * (next_term + roundoff))
 
 
 def _as_float_array(name: str, x) -> np.ndarray:

@@ -40,3 +40,33 @@ def test_degenerate_and_invalid():
         bonferroni_threshold(1.5)
     with pytest.raises(ValueError):
         bonferroni_threshold(0.1, 0)
+
+
+def test_power_and_sample_size_are_consistent():
+    from numerics.mc_tests import samples_for_power, z_power
+
+    # at zero effect the "power" is the size alpha; at the derived M it is >= 1 - beta
+    assert z_power(0.0, 1.0, 100, alpha=0.05) == pytest.approx(0.05, rel=1e-9)
+    M = samples_for_power(0.1, 1.0, alpha=1e-3, tests=3, beta=1e-3)
+    t = bonferroni_threshold(1e-3, 3)
+    assert M == int(np.ceil(((t + 3.090232306) / 0.1) ** 2))
+    assert z_power(0.1, 1.0, M, alpha=1e-3, tests=3) >= 1 - 1e-3
+    assert z_power(0.1, 1.0, M - 50, alpha=1e-3, tests=3) < 1 - 1e-3
+    with pytest.raises(ValueError):
+        samples_for_power(0.0, 1.0)
+    with pytest.raises(ValueError):
+        z_power(0.1, -1.0, 10)
+
+
+def test_power_predicts_the_rejection_rate():
+    """effect/sd chosen for power 0.5 at M = 100: 400 seeds reject Binomial(400, p) times with p
+    from z_power; within 5 sd of the mean."""
+    from numerics.mc_tests import z_power
+
+    t = bonferroni_threshold(0.05)
+    effect = t / 10.0  # mu = t: power ~ 0.5
+    p = z_power(effect, 1.0, 100, alpha=0.05)
+    rej = sum(not z_test(np.random.default_rng(s).standard_normal(100) + effect, 0.0, alpha=0.05).ok
+              for s in range(400))
+    sd = np.sqrt(400 * p * (1 - p))
+    assert abs(rej - 400 * p) <= 5 * sd, (rej, 400 * p)

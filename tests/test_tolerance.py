@@ -55,3 +55,28 @@ def test_a_matrix_product_meets_its_derived_bound():
         exact = (a.astype(np.longdouble) @ b.astype(np.longdouble)).astype(np.float64)
         cond = np.max(np.abs(a) @ np.abs(b)) / np.max(np.abs(exact))
         assert compare(a @ b, exact, size=n, cond=cond, c=1.0).ok
+
+
+def test_constant_tolerance_is_derived_from_the_next_term():
+    from numerics.tolerance import constant_tolerance
+
+    assert constant_tolerance(1e-6) == 2e-6
+    assert constant_tolerance(1e-6, roundoff=1e-7, c=3.0) == pytest.approx(3.3e-6)
+    for bad in ({"next_term": -1.0}, {"next_term": float("nan")}, {"next_term": 0.0}):
+        with pytest.raises(ValueError):
+            constant_tolerance(**bad)
+    with pytest.raises(ValueError):
+        constant_tolerance(1e-6, c=0.0)
+
+
+def test_default_constants_are_pinned():
+    """The public defaults (c = 1 of compare/derived_tolerance) are part of the contract."""
+    import inspect
+
+    from numerics.tolerance import assert_close, compare, derived_tolerance
+
+    for f in (compare, derived_tolerance, assert_close):
+        assert inspect.signature(f).parameters["c"].default == 1.0
+        assert inspect.signature(f).parameters.get("cond").default == 1.0
+    assert derived_tolerance(size=3.0) == 3.0 * 2.0**-52
+    assert compare(np.array([1.0 + 2.0**-52]), np.array([1.0]), size=1.0).ratio == pytest.approx(1.0)

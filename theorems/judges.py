@@ -11,6 +11,9 @@ bound in the library is judged by the same rule (CONTRIBUTING.md section 2):
 * :func:`bound_verdict` -- measured / bound <= 1 in every case; measured = the worst ratio.
 * :func:`regime_verdict` -- the estimator reports a regime (super-algebraic, round-off) rather than
   a slope.
+* :func:`adversarial_search` -- a seeded search for the largest measured/bound ratio over a box of
+  admissible inputs (bounds are attacked, not only sampled); :func:`bound_verdict` and
+  :func:`with_search` make a bound hold only if the worst ratio found stays <= 1.
 
 Each returns a :class:`theorems.registry.Verdict` whose evidence the matching ``plot_*`` draws.
 """
@@ -38,6 +41,10 @@ __all__ = [
     "plot_bound",
     "fit_evidence",
     "fit_from_evidence",
+    "Axis",
+    "WorstCase",
+    "adversarial_search",
+    "with_search",
 ]
 
 
@@ -133,9 +140,159 @@ def regime_verdict(fit: OrderFit, regime: str, *, expected: str, extra: dict | N
                    notes="; ".join(fit.notes))
 
 
+@dataclass(frozen=True)
+class Axis:
+    """One coordinate of a search box: ``lo``..``hi`` on a linear or log scale, optionally integer."""
+
+    lo: float
+    hi: float
+    log: bool = False
+    integer: bool = False
+
+    def __post_init__(self):
+        if not (np.isfinite(self.lo) and np.isfinite(self.hi) and self.lo <= self.hi):
+            raise ValueError(f"Axis: need finite lo <= hi, got {self.lo}, {self.hi}")
+        if self.log and self.lo <= 0:
+            raise ValueError(f"Axis: a log axis needs lo > 0, got {self.lo}")
+
+    def value(self, u: float):
+        u = float(np.clip(u, 0.0, 1.0))
+        v = float(np.exp(np.log(self.lo) + u * (np.log(self.hi) - np.log(self.lo)))) if self.log \
+            else self.lo + u * (self.hi - self.lo)
+        return int(round(v)) if self.integer else v
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    """The largest measured/bound ratio an adversarial search found, and where."""
+
+    ratio: float
+    where: dict
+    evaluations: int
+    starts: int
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.ratio <= 1.0)
+
+    def describe(self) -> str:
+        at = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.where.items())
+        return (f"adversarial worst measured/bound {self.ratio:.4g} at ({at}) "
+                f"[{self.evaluations} evaluations from {self.starts} seeded starts]")
+
+
+def adversarial_search(ratio_of, space: dict[str, Axis], *, seed: int, starts: int = 4,
+                       evaluations: int = 40) -> WorstCase:
+    """Maximise ``ratio_of(**point)`` (measured/bound) over the box ``space``.
+
+    Paper-agnostic: ``starts`` seeded uniform starts in the unit cube, each followed by a bounded
+    Nelder-Mead ascent of at most ``evaluations`` function evaluations (scipy.optimize), then an
+    edge polish (each axis moved to either end of its range from the best point, kept when the
+    ratio grows: bounds are often attained at an extreme of a parameter); the best point over
+    every evaluation is returned. Integer axes are rounded (the objective is then
+    piecewise constant along them; the random starts cover them). A NaN or infinite ratio, or a
+    ValueError / ArithmeticError / LinAlgError raised by the evaluation, counts as +inf (a failed
+    evaluation is a violation, not a skip: the box must hold admissible inputs only). Deterministic for a given seed."""
+    from scipy.optimize import minimize
+
+    if not space:
+        raise ValueError("adversarial_search: empty search space")
+    if starts < 1 or evaluations < 1:
+        raise ValueError("adversarial_search: starts and evaluations must be >= 1")
+    names = list(space)
+    g = np.random.default_rng(seed)
+    best = {"ratio": -np.inf, "where": {}}
+    count = 0
+
+    def point(u):
+        return {k: space[k].value(x) for k, x in zip(names, u, strict=True)}
+
+    def objective(u):
+        nonlocal count
+        count += 1
+        p = point(u)
+        try:
+            with np.errstate(all="ignore"):
+                r = float(ratio_of(**p))
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+            r = np.inf  # e.g. a construction refusing a non-finite state: a violation, never a skip
+        if not np.isfinite(r):
+            r = np.inf
+        if r > best["ratio"]:
+            best["ratio"], best["where"] = r, p
+        return -r if np.isfinite(r) else -1e300
+
+    for _ in range(starts):
+        u0 = g.uniform(size=len(names))
+        f0 = objective(u0)
+        if len(names) and evaluations > 1 and np.isfinite(f0):
+            minimize(objective, u0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(names),
+                     options={"maxfev": evaluations - 1, "initial_simplex": _simplex(u0)})
+    if np.isfinite(best["ratio"]):
+        u_best = np.array([_unit_of(space[k], best["where"][k]) for k in names])
+        for i in range(len(names)):
+            for end in (0.0, 1.0):
+                trial = u_best.copy()
+                trial[i] = end
+                before = best["ratio"]
+                objective(trial)
+                if best["ratio"] > before:
+                    u_best = trial
+    return WorstCase(float(best["ratio"]), dict(best["where"]), count, starts)
+
+
+def _unit_of(axis: Axis, v) -> float:
+    if axis.hi == axis.lo:
+        return 0.0
+    if axis.log:
+        return float((np.log(v) - np.log(axis.lo)) / (np.log(axis.hi) - np.log(axis.lo)))
+    return float((v - axis.lo) / (axis.hi - axis.lo))
+
+
+def _simplex(u0: np.ndarray) -> np.ndarray:
+    """A start simplex of edge 0.25 in the unit cube (steps that leave the cube go the other way)."""
+    k = u0.size
+    pts = [u0.copy()]
+    for i in range(k):
+        p = u0.copy()
+        p[i] = p[i] + 0.25 if p[i] + 0.25 <= 1.0 else p[i] - 0.25
+        pts.append(p)
+    return np.array(pts)
+
+
+def _search_evidence(search: WorstCase) -> dict:
+    return {"search_worst_ratio": search.ratio, "search_where": {k: float(v) for k, v in search.where.items()},
+            "search_evaluations": search.evaluations, "search_starts": search.starts}
+
+
+def with_search(verdict: Verdict, search: WorstCase, *, sweep_worst: float | None = None,
+                judged: bool = True, why_not_judged: str = "") -> Verdict:
+    """``verdict`` holds only if the adversarial worst ratio is <= 1 as well; the worst case found is
+    reported next to the sweep's (``sweep_worst``, default ``evidence['max_ratio']``).
+
+    ``judged=False`` reports the worst case without judging it, for a claim whose statement is an
+    average over a distribution (the search attacks a stricter, pointwise version); the reason
+    (``why_not_judged``) is then required and recorded in the notes."""
+    sweep = verdict.evidence.get("max_ratio") if sweep_worst is None else sweep_worst
+    text = search.describe() + (f" vs sweep worst {sweep:.4g}" if sweep is not None else "")
+    if not judged:
+        if not why_not_judged:
+            raise ValueError("with_search: an unjudged search needs why_not_judged")
+        return Verdict(holds=verdict.holds, measured=f"{verdict.measured}; reported, not judged: {text}",
+                       expected=verdict.expected, evidence=dict(verdict.evidence) | _search_evidence(search)
+                       | {"search_judged": False},
+                       notes="; ".join(filter(None, [verdict.notes, f"adversarial search not judged: {why_not_judged}"])))
+    return Verdict(holds=bool(verdict.holds and search.ok), measured=f"{verdict.measured}; {text}",
+                   expected=verdict.expected + "; adversarial worst ratio <= 1",
+                   evidence=dict(verdict.evidence) | _search_evidence(search) | {"search_judged": True},
+                   notes=verdict.notes)
+
+
 def bound_verdict(labels: Sequence[str], measured: Sequence[float], bounds: Sequence[float], *,
-                  expected: str, notes: str = "", extra: dict | None = None) -> Verdict:
-    """measured <= bound in every case; reports the worst ratio."""
+                  expected: str, notes: str = "", extra: dict | None = None,
+                  search: WorstCase | None = None) -> Verdict:
+    """measured <= bound in every case (and, with ``search``, at the adversarial worst case found);
+    reports the worst ratio of the sweep and of the search."""
     m = np.asarray(measured, dtype=np.float64)
     b = np.asarray(bounds, dtype=np.float64)
     if m.shape != b.shape or m.ndim != 1 or m.size == 0:
@@ -148,13 +305,14 @@ def bound_verdict(labels: Sequence[str], measured: Sequence[float], bounds: Sequ
                 "max_ratio": float(ratios[worst])}
     if extra:
         evidence |= extra
-    return Verdict(
+    verdict = Verdict(
         holds=bool(np.all(m <= b)),
         measured=f"worst measured/bound {ratios[worst]:.3g} at {labels[worst]} over {m.size} cases",
         expected=expected,
         evidence=evidence,
         notes=notes,
     )
+    return verdict if search is None else with_search(verdict, search)
 
 
 def plot_identity(verdict: Verdict):

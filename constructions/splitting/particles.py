@@ -116,7 +116,8 @@ class ParticleSystem:
 
 def random_particle_system(d: int, d_k: int, d_ff: int, seed, *, scale: float = 1.0,
                            activation: str = "tanh") -> ParticleSystem:
-    """Gaussian weights with variance scale^2 / fan_in (so each field is O(scale) on O(1) tokens)."""
+    """Gaussian weights with variance scale^2 / fan_in (so each field is O(scale) on O(1) tokens) and
+    biases b_1, b_2 with standard deviation scale / 2, drawn in the order W_Q, W_K, W_V, W_1, b_1, W_2, b_2."""
     for name, v in (("d", d), ("d_k", d_k), ("d_ff", d_ff)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
             raise ValueError(f"{name} must be a positive int, got {v!r}")

@@ -80,3 +80,17 @@ def test_full_profile(cid):
     claim = theorems.get(cid)
     assert claim.check("full").holds
     assert not any(v.holds for v in claim.run_controls("full").values())
+
+
+def test_leading_constants_have_derived_tolerances_that_reject_tanh_gelu():
+    """The old hand-set 1% let the tanh approximation of GeLU (constant 1.005) pass; the tolerance
+    derived from the next term of the expansion is ~1e-5 and rejects it."""
+    from theorems.in_context import akyurek2022 as ak
+
+    v = ak.study_mul("fast", 0)
+    assert v.holds and v.evidence["constant_rtol"] < 1e-4
+    assert v.evidence["constant_deviation"] <= v.evidence["constant_rtol"]
+    t = ak.study_mul("fast", 0, tanh_gelu=True)
+    assert not t.holds and 4e-3 < t.evidence["constant_deviation"] < 6e-3
+    d = ak.study_div("fast", 0)
+    assert d.holds and d.evidence["constant_rtol"] < 1e-5

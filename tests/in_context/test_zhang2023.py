@@ -188,3 +188,19 @@ def test_full_profile(cid):
     claim = theorems.get(cid)
     assert claim.check("full").holds
     assert not any(v.holds for v in claim.run_controls("full").values())
+
+
+def test_stationarity_has_power_against_the_near_alternatives():
+    """The defect of the old study: a Gamma with tr(Lambda)/(N+1) passed (z = -2.65 vs 3.76). Now the
+    stated power against each named alternative is >= 1 - BETA, the same samples reject it, and the
+    whole study run at the alternative is rejected."""
+    from theorems.in_context import zhang2023 as z
+
+    for study in (z.study_gamma_stationary, z.study_optimal_risk):
+        v = study("fast", 3)
+        assert v.holds, v.measured
+        assert all(p >= 1 - z.BETA for p in v.evidence["power"].values()), v.evidence["power"]
+        for alt in z.ALTERNATIVES:
+            assert not study("fast", 3, gamma=alt).holds
+    with pytest.raises(ValueError):
+        z.gamma_variant(np.eye(2), 3, "Lambda")

@@ -239,3 +239,24 @@ def test_one_dimensional_query_arrays_are_m_points_or_rejected():
         continuum_attention(field2, [[0.1, 0.5, 0.9]], p2, nodes, weights)
     with pytest.raises(ValueError, match="nodes must have shape"):
         continuum_attention(field2, [[0.1, 0.5]], p2, nodes[:, :1], weights)
+
+
+def test_random_attention_defaults_are_pinned():
+    """gain = 1 (entries N(0, 1/d_u)) and scale = 1/sqrt(d_k) are the public defaults: reproduce the
+    draws from the same generator."""
+    import inspect
+
+    from constructions.integral_operators.continuum_attention import random_attention
+
+    params = inspect.signature(random_attention).parameters
+    assert params["gain"].default == 1.0 and params["scale"].default is None
+    d_u, d_k, d_v, seed = 3, 2, 4, 5
+    for gain in (1.0, 2.5):
+        kw = {} if gain == 1.0 else {"gain": gain}
+        p = random_attention(d_u, d_k, d_v, seed, **kw)
+        g = np.random.default_rng(seed)
+        sd = gain / np.sqrt(d_u)
+        np.testing.assert_array_equal(p.Q, sd * g.standard_normal((d_k, d_u)))
+        np.testing.assert_array_equal(p.K, sd * g.standard_normal((d_k, d_u)))
+        np.testing.assert_array_equal(p.V, sd * g.standard_normal((d_v, d_u)))
+        assert p.scale == 1.0 / np.sqrt(d_k)

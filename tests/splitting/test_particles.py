@@ -166,3 +166,28 @@ def test_validation():
     with pytest.raises(ValueError):
         ParticleSystem(W_Q=np.ones((2, 3)), W_K=np.ones((2, 3)), W_V=np.eye(3), W_1=np.ones((4, 3)),
                        b_1=np.full(4, np.inf), W_2=np.ones((3, 4)), b_2=np.zeros(3))
+
+
+def test_random_particle_system_defaults_are_pinned():
+    """The documented distribution, including the bias scale scale/2 and the default scale 1, is
+    part of the public contract: reproduce the draws from the same generator."""
+    import inspect
+
+    from constructions.splitting.particles import random_particle_system
+
+    assert inspect.signature(random_particle_system).parameters["scale"].default == 1.0
+    assert inspect.signature(random_particle_system).parameters["activation"].default == "tanh"
+    d, d_k, d_ff, seed = 3, 2, 5, 11
+    for scale in (1.0, 0.3):
+        kw = {} if scale == 1.0 else {"scale": scale}
+        p = random_particle_system(d, d_k, d_ff, seed, **kw)
+        g = np.random.default_rng(seed)
+
+        def w(rows, cols, g=g, scale=scale):
+            return scale * g.standard_normal((rows, cols)) / np.sqrt(cols)
+
+        expected = {"W_Q": w(d_k, d), "W_K": w(d_k, d), "W_V": w(d, d), "W_1": w(d_ff, d),
+                    "b_1": scale * 0.5 * g.standard_normal(d_ff), "W_2": w(d, d_ff),
+                    "b_2": scale * 0.5 * g.standard_normal(d)}
+        for name, value in expected.items():
+            np.testing.assert_array_equal(getattr(p, name), value, err_msg=name)

@@ -32,6 +32,7 @@ import numpy as np
 from constructions.in_context import icl_training as tr
 from numerics.mc_tests import z_test
 from numerics.plotting import series_figure
+from theorems.judges import Axis, adversarial_search, with_search
 from theorems.registry import Claim, Verdict, register
 
 PAPER = "vonoswald2023"
@@ -44,11 +45,21 @@ def _ridge_test_loss(X, y, xq, yq, lam: float) -> float:
     return float(0.5 * np.mean((np.einsum("bd,bd->b", w, xq) - yq) ** 2))
 
 
-def study_trained_matches_gd(profile: str, seed: int, learning_rate: float = 0.05) -> Verdict:
+PRED_TOL = 0.1  # the claim's relative prediction difference
+
+
+def study_trained_matches_gd(profile: str, seed: int, learning_rate: float = 0.05, tol_scale: float = 1.0) -> Verdict:
     """Train, then compare with the optimal one-step GD on a held-out test set (see module doc).
 
     False-failure probability of the statistical part: 1e-3 (one z-test). The 5% / 0.99 / 0.1
-    criteria are the claim's stated accuracy, not statistical thresholds."""
+    criteria are the claim's stated accuracy, not statistical thresholds.
+
+    Adversarial search (:func:`theorems.judges.adversarial_search`) over the admissible query
+    x_q in [-1/2, 1/2]^d: the relative prediction difference ||y_LSA - y_GD|| / ||y_GD|| over 2000
+    held-out contexts all asked at that query, divided by 0.1 (the sweep draws x_q at random).
+    Reported beside the test-set figure, not judged: the claim is a mean over queries, and the
+    per-query worst case exceeds 0.1 after the fast profile's training (see the notes).
+    ``tol_scale = 0.5`` (the 0.1 halved) is a control."""
     steps, batch, n_test = (300, 512, 20_000) if profile == "fast" else (3000, 2048, 100_000)
     r = tr.train_lsa(D, N, steps=steps, batch=batch, learning_rate=learning_rate, seed=seed,
                      distribution="uniform")
@@ -68,13 +79,24 @@ def study_trained_matches_gd(profile: str, seed: int, learning_rate: float = 0.0
     mean_cos = float(cos.mean())
     pred_diff = float(np.linalg.norm(y_lsa - y_gd) / np.linalg.norm(y_gd))
     loss_gap = L_lsa / L_gd - 1.0
+    tol = PRED_TOL * tol_scale
+    Xs, ys = X[:2000], y[:2000]
+
+    def query_ratio(**coords):
+        q = np.broadcast_to(np.array([coords[f"x{i}"] for i in range(D)]), (Xs.shape[0], D))
+        a = np.asarray(tr.lsa_predict(r.W_KQ, r.W_PV, Xs, ys, q), dtype=np.float64)
+        b = np.asarray(tr.gd_predict(eta, Xs, ys, q), dtype=np.float64)
+        return float(np.linalg.norm(a - b) / np.linalg.norm(b)) / tol
+
+    budget = {"starts": 2, "evaluations": 40} if profile == "fast" else {"starts": 6, "evaluations": 150}
+    search = adversarial_search(query_ratio, {f"x{i}": Axis(-0.5, 0.5) for i in range(D)}, seed=seed, **budget)
     checks = {"GD loss closed form (z-test)": t_gd.ok, "loss within 5% of GD": abs(loss_gap) <= 0.05,
               "mean sensitivity cosine >= 0.99": mean_cos >= 0.99,
-              "relative prediction difference <= 0.1": pred_diff <= 0.1}
+              f"relative prediction difference <= {tol:g}": pred_diff <= tol}
     failed = [k for k, v in checks.items() if not v]
     ridge = min(_ridge_test_loss(X[:5000], y[:5000], xq[:5000], yq[:5000], lam)
                 for lam in (1e-4, 1e-3, 1e-2))
-    return Verdict(
+    return with_search(Verdict(
         holds=not failed,
         measured=f"test loss LSA {L_lsa:.4f} vs GD {L_gd:.4f} ({100 * loss_gap:+.2f}%), closed form "
                  f"{L_closed:.4f} (z = {t_gd.z:+.2f}); mean cos {mean_cos:.4f}; rel. pred. diff "
@@ -82,12 +104,15 @@ def study_trained_matches_gd(profile: str, seed: int, learning_rate: float = 0.0
         expected="loss within 5% of one-step GD (closed form 0.2062), cos >= 0.99, pred. diff <= 0.1",
         evidence={"loss_curve": r.losses, "lsa_test_loss": L_lsa, "gd_test_loss": L_gd,
                   "gd_closed_form": L_closed, "eta_star": eta, "mean_cos": mean_cos,
-                  "pred_diff": pred_diff, "ridge_test_loss": ridge, "steps": steps, "batch": batch,
+                  "pred_diff": pred_diff, "max_ratio": pred_diff / tol, "ridge_test_loss": ridge, "steps": steps, "batch": batch,
                   "learned_scale": float(r.W_PV[D, D] * np.trace(r.W_KQ[:D, :D]) / D)},
         notes=f"learned W_PV[d,d] * mean diag W_KQ = {r.W_PV[D, D] * np.trace(r.W_KQ[:D, :D]) / D:.4f} "
               f"vs eta* = {eta:.4f}; best ridge (lam in 1e-4..1e-2) test loss {ridge:.2e} "
               "(N = d: least squares interpolates the noiseless data)",
-    )
+    ), search, judged=False,
+        why_not_judged="the claim (and its 0.1) is a mean over the task distribution; the search attacks the "
+                       "per-query version, the operator-norm analogue of that mean (seed 0: 1.07 after the fast "
+                       "profile's 300 steps, 0.86 after the full profile's 3000)")
 
 
 def plot_trained_matches_gd(verdict: Verdict):
@@ -115,5 +140,6 @@ register(Claim(
              "relative prediction difference <= 0.1",
     study=study_trained_matches_gd,
     plot=plot_trained_matches_gd,
-    controls={"learning rate 0": partial(study_trained_matches_gd, learning_rate=0.0)},
+    controls={"learning rate 0": partial(study_trained_matches_gd, learning_rate=0.0),
+              "prediction tolerance 0.1 halved": partial(study_trained_matches_gd, tol_scale=0.5)},
 ))

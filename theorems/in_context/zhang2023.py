@@ -8,13 +8,15 @@ Claims:
 * ``optimal_risk`` -- Monte Carlo risk of that predictor against the closed form
   R* = tr Lambda - tr(Gamma^{-1} Lambda^2) (derived in constructions/in_context/icl_theory.py), over a ladder of
   prompt lengths N (z-tests, Bonferroni).
-* ``gamma_inverse_optimal`` -- Gamma^{-1} minimises the risk among preconditioners: the Monte Carlo
-  directional derivatives of the risk at Gamma^{-1} vanish along random directions (z-tests).
+* ``gamma_inverse_optimal`` -- Gamma^{-1} minimises the risk among preconditioners: the exact
+  gradient vanishes, and the Monte Carlo directional derivatives at Gamma^{-1} vanish along the
+  directions toward the near alternatives and random ones (z-tests with derived sample size).
 * ``trained_lsa_converges`` -- training a one-layer LSA (Adam; numpy and JAX + optax backends) reaches W_PV[d,d] W_KQ[:d,:d]
   = Gamma^{-1} within a stated tolerance (constructions/in_context/icl_training.py).
 
-Negative controls: Gamma without its 1/N corrections (Gamma = Lambda, the infinite-prompt limit);
-a training run with learning rate zero.
+Negative controls: Gamma with one of its 1/N corrections written wrong (tr(Lambda)/(N+1) for
+tr(Lambda)/N; (1 + 1/N) Lambda -> Lambda), the nearest alternatives, against which every
+statistical acceptance states its power; a training run with learning rate zero.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from functools import partial
 import numpy as np
 
 from constructions.in_context import icl_theory as th
-from numerics.mc_tests import z_test
+from numerics.mc_tests import samples_for_power, z_power, z_test
 from numerics.plotting import ratio_figure, series_figure
 from numerics.random import rng, spd_matrix
+from numerics.tolerance import compare
+from theorems.judges import Axis, adversarial_search, with_search
 from theorems.registry import Claim, Verdict, register
 
 PAPER = "zhang2023"
@@ -38,81 +42,205 @@ def _covariance(d: int, seed: int) -> np.ndarray:
     return spd_matrix(d, 4.0, seed)
 
 
-def study_optimal_risk(profile: str, seed: int, correction: bool = True) -> Verdict:
+# Every statistical acceptance below states its size and its power against named near alternatives
+# (CONTRIBUTING.md section 5): the paper's Gamma with one of its own 1/N correction terms written
+# wrong. The study derives its sample size from the required power, and the same samples must
+# reject every alternative; each alternative is also a negative control (the whole study run with
+# that Gamma).
+ALTERNATIVES = {
+    "tr(Lambda)/(N+1)": "Gamma = (1 + 1/N) Lambda + tr(Lambda)/(N+1) I",
+    "(1 + 1/N) -> 1": "Gamma = Lambda + tr(Lambda)/N I",
+}
+BETA = 1e-3  # false-pass probability of each named alternative (power 1 - BETA)
+PILOT = 20_000  # prompts of the pilot run that estimates the per-sample standard deviations
+# head-room on the pilot's sd: the derivative samples are products of up to six Gaussians (heavy
+# tails), and at 4000 pilot prompts their sd varied by a factor 2 over seeds 0-19
+SD_MARGIN = 1.3
+
+
+def gamma_variant(Lam: np.ndarray, N: int, variant: str = "paper") -> np.ndarray:
+    """The paper's Gamma (``th.zfb_gamma``, the public construction) or a named near alternative."""
+    if variant == "paper":
+        return th.zfb_gamma(Lam, N)
+    tr, eye = float(np.trace(Lam)), np.eye(Lam.shape[0])
+    if variant == "tr(Lambda)/(N+1)":
+        return (1.0 + 1.0 / N) * Lam + tr / (N + 1) * eye
+    if variant == "(1 + 1/N) -> 1":
+        return Lam + tr / N * eye
+    raise ValueError(f"gamma variant must be 'paper' or one of {sorted(ALTERNATIVES)}, got {variant!r}")
+
+
+def _claimed_risk(Lam: np.ndarray, N: int, variant: str) -> float:
+    """tr Lambda - tr(Gamma^-1 Lambda^2) with the variant's Gamma (the paper's: th.zfb_optimal_risk)."""
+    if variant == "paper":
+        return th.zfb_optimal_risk(Lam, N)
+    return float(np.trace(Lam) - np.trace(np.linalg.solve(gamma_variant(Lam, N, variant), Lam @ Lam)))
+
+
+def _power_text(power: dict) -> str:
+    return ", ".join(f"{k}: {v:.4f}" for k, v in power.items())
+
+
+def study_optimal_risk(profile: str, seed: int, gamma: str = "paper") -> Verdict:
     """MC risk of yhat = x_q^T Gamma^{-1} h vs R* = tr Lambda - tr(Gamma^{-1} Lambda^2), N ladder.
 
-    False-failure probability: ALPHA = 1e-3 over all N (Bonferroni; CLT for the squared errors,
-    which have all moments). ``correction=False`` uses Gamma = Lambda in both the predictor and the
-    closed form (whose R* is then 0): the negative control."""
+    Size: ALPHA = 1e-3 over all N (Bonferroni; CLT for the squared errors, which have all moments).
+    Power: against each named alternative (the predictor and the closed form both written with the
+    alternative Gamma), whose exact risk gap R(A') - R*' = (tr Lambda / N(N+1)) tr(A' Lambda A'
+    Lambda) (tr(Lambda)/(N+1)) comes from ``th.preconditioner_risk``; M is the smallest sample
+    size at which the alternative is rejected with probability >= 1 - BETA at its best N, from a
+    pilot's standard deviation (times SD_MARGIN). The same samples must reject each alternative.
+    ``gamma`` names the Gamma of the predictor and of the closed form ('paper' or an alternative:
+    the negative controls)."""
     d = 3
     Ns = [2, 4, 8, 16] if profile == "fast" else [2, 4, 8, 16, 32, 64]
-    M = 20_000 if profile == "fast" else 200_000
     Lam = _covariance(d, seed)
     g = rng(seed)
-    tests, mc, closed, naive = [], [], [], []
+    pilot_g = g.spawn(1)[0]
+    # sample size from the required power (pilot prompts are independent of the main ones)
+    need = {}
+    for alt in ALTERNATIVES:
+        best = None
+        for N in Ns:
+            A_alt = np.linalg.inv(gamma_variant(Lam, N, alt))
+            effect = th.preconditioner_risk(A_alt, Lam, N) - _claimed_risk(Lam, N, alt)
+            sd = float(np.std(th.preconditioner_losses(A_alt, th.sample_gaussian_prompts(PILOT, N, Lam, pilot_g)),
+                              ddof=1))
+            m = samples_for_power(effect, SD_MARGIN * sd, alpha=ALPHA, tests=len(Ns), beta=BETA)
+            if best is None or m < best:
+                best, design = m, (effect, SD_MARGIN * sd)
+        need[alt] = (best, design)
+    M = max(m for m, _ in need.values())
+    power = {alt: z_power(e, sd, M, alpha=ALPHA, tests=len(Ns)) for alt, (_, (e, sd)) in need.items()}
+    need = {alt: m for alt, (m, _) in need.items()}
+    tests, mc, closed, alt_z = [], [], [], {alt: [] for alt in ALTERNATIVES}
+    realised = {alt: 0.0 for alt in ALTERNATIVES}
     for N in Ns:
         prompts = th.sample_gaussian_prompts(M, N, Lam, g)
-        A = np.linalg.inv(th.zfb_gamma(Lam, N, correction=correction))
-        t = z_test(th.preconditioner_losses(A, prompts), th.zfb_optimal_risk(Lam, N, correction=correction),
-                   alpha=ALPHA, tests=len(Ns))
+        A = np.linalg.inv(gamma_variant(Lam, N, gamma))
+        t = z_test(th.preconditioner_losses(A, prompts), _claimed_risk(Lam, N, gamma), alpha=ALPHA, tests=len(Ns))
         tests.append(t)
         mc.append(t.mean)
         closed.append(t.reference)
-        naive.append(float(np.mean(th.preconditioner_losses(np.linalg.inv(Lam), prompts))))
+        for alt in ALTERNATIVES:
+            A_alt = np.linalg.inv(gamma_variant(Lam, N, alt))
+            losses = th.preconditioner_losses(A_alt, prompts)
+            alt_z[alt].append(z_test(losses, _claimed_risk(Lam, N, alt), alpha=ALPHA, tests=len(Ns)).z)
+            effect = th.preconditioner_risk(A_alt, Lam, N) - _claimed_risk(Lam, N, alt)
+            p_N = z_power(effect, float(np.std(losses, ddof=1)), M, alpha=ALPHA, tests=len(Ns))
+            realised[alt] = 1.0 - (1.0 - realised[alt]) * (1.0 - p_N)  # rejected at some N (independent N)
     worst = max(tests, key=lambda t: abs(t.z))
+    thr = worst.threshold
+    rejected = {alt: bool(np.max(np.abs(z)) > thr) for alt, z in alt_z.items()}
+    holds = all(t.ok for t in tests) and all(rejected.values())
+    alt_text = "; ".join(f"alternative {alt}: max |z| {np.max(np.abs(z)):.2f} "
+                         f"({'rejected' if rejected[alt] else 'NOT rejected'})" for alt, z in alt_z.items())
     return Verdict(
-        holds=all(t.ok for t in tests),
-        measured=f"worst over N = {Ns}: {worst.describe()}",
-        expected=f"MC risk = tr Lambda - tr(Gamma^-1 Lambda^2) at family level {ALPHA:g}",
+        holds=holds,
+        measured=f"worst over N = {Ns}: {worst.describe()}; M = {M} prompts per N from power 1 - {BETA:g}; "
+                 f"design power {_power_text(power)}; {alt_text}",
+        expected=f"MC risk = tr Lambda - tr(Gamma^-1 Lambda^2) at family level {ALPHA:g}, with power >= "
+                 f"1 - {BETA:g} against each named alternative Gamma, which the same samples reject",
         evidence={"N": np.array(Ns, dtype=np.float64), "mc_risk": np.array(mc),
                   "stderr": np.array([t.stderr for t in tests]), "closed_form": np.array(closed),
-                  "z": np.array([t.z for t in tests]), "threshold": worst.threshold,
-                  "risk_lambda_inverse": np.array(naive), "samples": M, "d": d},
-        notes=f"Lambda eigenvalues {np.round(np.linalg.eigvalsh(Lam), 4).tolist()}, M = {M} prompts per N",
+                  "z": np.array([t.z for t in tests]), "threshold": thr,
+                  "alternative_z": {k: np.array(v) for k, v in alt_z.items()},
+                  "power": power, "realised_power": realised, "samples_needed": need, "samples": M, "d": d,
+                  "gamma": gamma},
+        notes=f"Lambda eigenvalues {np.round(np.linalg.eigvalsh(Lam), 4).tolist()}; alternatives: "
+              + "; ".join(f"{k} ({v})" for k, v in ALTERNATIVES.items()),
     )
 
 
 def plot_optimal_risk(verdict: Verdict):
     ev = verdict.evidence
     return series_figure(ev["N"], {"MC risk of Gamma^-1": ev["mc_risk"],
-                                   "closed form tr L - tr(G^-1 L^2)": ev["closed_form"],
-                                   "MC risk of Lambda^-1 (no 1/N correction)": ev["risk_lambda_inverse"]},
+                                   "closed form tr L - tr(G^-1 L^2)": ev["closed_form"]},
                          xlabel="prompt length N", ylabel="risk E(yhat - y_q)^2", logx=True, logy=True,
                          title=verdict.measured,
                          yerr={"MC risk of Gamma^-1": ev["stderr"]} if np.shape(ev.get("stderr")) == np.shape(ev["mc_risk"]) else None)
 
 
-def study_gamma_stationary(profile: str, seed: int, correction: bool = True) -> Verdict:
-    """MC directional derivatives d/dt R(Gamma^{-1} + t E_k) at t = 0 are zero, for K random unit
-    directions E_k (common random numbers across directions); N = 4 so that Gamma differs from
-    Lambda by a lot. False-failure probability ALPHA over the K z-tests (Bonferroni).
-    ``correction=False`` tests A = Lambda^{-1} instead, whose exact gradient 2(Gamma Lambda^2 ...)
-    is non-zero: the control."""
+def _unit(E: np.ndarray) -> np.ndarray:
+    return E / np.linalg.norm(E)
+
+
+def _exact_derivative(A: np.ndarray, E: np.ndarray, Lam: np.ndarray, N: int) -> float:
+    """<grad R(A), E> with grad R(A) = 2 (Lam A Gamma Lam - Lam^2), Gamma the true E[h h^T] Lam^-1
+    (the paper's, from th.zfb_gamma): R is quadratic in A."""
+    G = th.zfb_gamma(Lam, N)
+    return float(np.sum(2.0 * (Lam @ A @ G @ Lam - Lam @ Lam) * E))
+
+
+def study_gamma_stationary(profile: str, seed: int, gamma: str = "paper") -> Verdict:
+    """Gamma^{-1} is the stationary point of the risk R(A), checked two ways.
+
+    (i) Exact: the closed-form gradient 2 (Lam A Gamma Lam - Lam^2) at A = Gamma_variant^{-1}
+    vanishes, i.e. Lam A Gamma Lam = Lam^2 within 8 eps d cond(Gamma) (c = 8: three products of
+    d x d matrices and one inverse).
+    (ii) Monte Carlo (independent of the closed form): the per-prompt directional derivatives
+    2 (yhat_A - y_q) x_q^T E h along each direction have mean 0, z-tests at family level ALPHA
+    (Bonferroni over all directions). Directions: toward each named alternative,
+    E_j = (A_j - A_paper)/||.||_F (the direction in which a wrong Gamma moves the minimiser), and
+    K random unit directions. Power: at A_j the exact derivative along E_j is delta_j (a first-order
+    quantity, 0.05 for tr(Lambda)/(N+1) at N = 4); M is derived from delta_j and the pilot's sd so
+    that each alternative is rejected with probability >= 1 - BETA, and the same samples must
+    reject each. ``gamma`` = an alternative evaluates the derivatives at A_j (negative controls).
+    False-failure probability of the claim <= ALPHA + len(ALTERNATIVES) BETA."""
     d, N = 3, 4
-    K = 6 if profile == "fast" else 12
-    M = 20_000 if profile == "fast" else 200_000
+    K = 2 if profile == "fast" else 6
     Lam = _covariance(d, seed)
     g = rng(seed)
+    pilot_g = g.spawn(1)[0]
+    A_paper = np.linalg.inv(th.zfb_gamma(Lam, N))
+    A_alt = {alt: np.linalg.inv(gamma_variant(Lam, N, alt)) for alt in ALTERNATIVES}
+    dirs = {f"toward {alt}": _unit(A_alt[alt] - A_paper) for alt in ALTERNATIVES}
+    for k in range(K):
+        dirs[f"random E{k}"] = _unit(g.standard_normal((d, d)))
+    n_tests = len(dirs)
+    pilot = th.sample_gaussian_prompts(PILOT, N, Lam, pilot_g)
+    effect, need, sd_design = {}, {}, {}
+    for alt in ALTERNATIVES:
+        E = dirs[f"toward {alt}"]
+        effect[alt] = _exact_derivative(A_alt[alt], E, Lam, N)
+        sd = float(np.std(th.preconditioner_directional_derivatives(A_alt[alt], E, pilot), ddof=1))
+        need[alt] = samples_for_power(effect[alt], SD_MARGIN * sd, alpha=ALPHA, tests=n_tests, beta=BETA)
+        sd_design[alt] = SD_MARGIN * sd
+    M = max(need.values())
+    power = {alt: z_power(effect[alt], sd_design[alt], M, alpha=ALPHA, tests=n_tests) for alt in ALTERNATIVES}
     prompts = th.sample_gaussian_prompts(M, N, Lam, g)
-    A = np.linalg.inv(th.zfb_gamma(Lam, N, correction=correction))
-    tests, exact = [], []
-    for _ in range(K):
-        E = g.standard_normal((d, d))
-        E /= np.linalg.norm(E)
-        tests.append(z_test(th.preconditioner_directional_derivatives(A, E, prompts), 0.0,
-                            alpha=ALPHA, tests=K))
-        # exact derivative: <grad R(A), E> with grad R = 2 (Lam A Gamma Lam - Lam^2)
-        G = th.zfb_gamma(Lam, N)
-        exact.append(float(np.sum(2.0 * (Lam @ A @ G @ Lam - Lam @ Lam) * E)))
-    worst = max(tests, key=lambda t: abs(t.z))
-    z = np.array([t.z for t in tests])
+    A = np.linalg.inv(gamma_variant(Lam, N, gamma))
+    tests = {name: z_test(th.preconditioner_directional_derivatives(A, E, prompts), 0.0, alpha=ALPHA,
+                          tests=n_tests) for name, E in dirs.items()}
+    exact = {name: _exact_derivative(A, E, Lam, N) for name, E in dirs.items()}
+    alt_tests, realised = {}, {}
+    for alt in ALTERNATIVES:
+        E = dirs[f"toward {alt}"]
+        samples = th.preconditioner_directional_derivatives(A_alt[alt], E, prompts)
+        alt_tests[alt] = z_test(samples, 0.0, alpha=ALPHA, tests=n_tests)
+        realised[alt] = z_power(effect[alt], float(np.std(samples, ddof=1)), M, alpha=ALPHA, tests=n_tests)
+    G = th.zfb_gamma(Lam, N)
+    grad_check = compare(Lam @ A @ G @ Lam, Lam @ Lam, size=d, cond=float(np.linalg.cond(G)), c=8.0)
+    worst = max(tests.values(), key=lambda t: abs(t.z))
+    rejected = {alt: not t.ok for alt, t in alt_tests.items()}
+    holds = grad_check.ok and all(t.ok for t in tests.values()) and all(rejected.values())
+    z = np.array([t.z for t in tests.values()])
+    alt_text = "; ".join(f"at A = Gamma'^-1 ({alt}): exact derivative {effect[alt]:.4f}, z = {t.z:+.2f} "
+                         f"({'rejected' if rejected[alt] else 'NOT rejected'})" for alt, t in alt_tests.items())
     return Verdict(
-        holds=all(t.ok for t in tests),
-        measured=f"worst of {K} directions: {worst.describe()}",
-        expected=f"all directional derivatives consistent with 0 at family level {ALPHA:g}",
-        evidence={"labels": [f"E{k}" for k in range(K)], "z": z, "threshold": worst.threshold,
-                  "ratios": np.abs(z) / worst.threshold, "exact_derivative": np.array(exact),
-                  "mc_derivative": np.array([t.mean for t in tests]), "samples": M, "N": N, "d": d},
+        holds=holds,
+        measured=f"exact gradient: {grad_check.describe()}; MC worst of {n_tests} directions: {worst.describe()}; "
+                 f"M = {M} from power 1 - {BETA:g}; design power {_power_text(power)}; {alt_text}",
+        expected=f"closed-form gradient 0 within 8 eps d cond(Gamma); MC directional derivatives consistent with 0 at "
+                 f"family level {ALPHA:g}, with power >= 1 - {BETA:g} against each named alternative, which the "
+                 "same samples reject",
+        evidence={"labels": list(dirs), "z": z, "threshold": worst.threshold,
+                  "ratios": np.abs(z) / worst.threshold, "exact_derivative": np.array(list(exact.values())),
+                  "mc_derivative": np.array([t.mean for t in tests.values()]),
+                  "alternative_z": {k: t.z for k, t in alt_tests.items()}, "alternative_effect": effect,
+                  "power": power, "realised_power": realised, "samples_needed": need, "gradient_rel_error": grad_check.rel_error,
+                  "gradient_tolerance": grad_check.tol, "samples": M, "N": N, "d": d, "gamma": gamma},
+        notes="alternatives: " + "; ".join(f"{k} ({v})" for k, v in ALTERNATIVES.items()),
     )
 
 
@@ -129,10 +257,11 @@ register(Claim(
     statement="The predictor x_q^T Gamma^{-1} (1/N) sum y_i x_i, Gamma = (1 + 1/N) Lambda + tr(Lambda)/N I, "
               "has risk tr Lambda - tr(Gamma^{-1} Lambda^2) on x ~ N(0, Lambda), w ~ N(0, I).",
     kind="distribution",
-    expected="MC risk agrees with the closed form at every N (z-tests, family level 1e-3)",
+    expected="MC risk agrees with the closed form at every N (z-tests, family level 1e-3; power >= 0.999 "
+             "against tr(Lambda)/(N+1) and against (1 + 1/N) -> 1, both rejected by the same samples)",
     study=study_optimal_risk,
     plot=plot_optimal_risk,
-    controls={"Gamma = Lambda (1/N corrections dropped)": partial(study_optimal_risk, correction=False)},
+    controls={f"Gamma with {alt}": partial(study_optimal_risk, gamma=alt) for alt in ALTERNATIVES},
 ))
 
 register(Claim(
@@ -142,17 +271,35 @@ register(Claim(
     statement="Gamma^{-1} is a stationary point (the minimiser) of the risk over preconditioners A of "
               "yhat = x_q^T A (1/N) sum y_i x_i.",
     kind="distribution",
-    expected="MC directional derivatives at Gamma^{-1} consistent with 0 (z-tests, family level 1e-3)",
+    expected="closed-form gradient at Gamma^-1 zero to float64; MC directional derivatives consistent with 0 "
+             "(z-tests, family level 1e-3; power >= 0.999 against tr(Lambda)/(N+1) and (1 + 1/N) -> 1, both "
+             "rejected by the same samples)",
     study=study_gamma_stationary,
     plot=plot_stationary,
-    controls={"A = Lambda^{-1} (1/N corrections dropped)": partial(study_gamma_stationary, correction=False)},
+    controls={f"A = Gamma^-1 with {alt}": partial(study_gamma_stationary, gamma=alt) for alt in ALTERNATIVES},
 ))
 
 
 # --- training converges to Gamma^{-1} ---------------------------------------------------------
 
 
-def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05) -> Verdict:
+TRAINED_RTOL = 0.05  # the claim's stated accuracy of the trained product (see study_trained_lsa)
+
+
+def trained_distance(*, cond: float, N: int, profile: str, seed: int, learning_rate: float = 0.05) -> float:
+    """||P - Gamma^{-1}||_F / ||Gamma^{-1}||_F after training on Lambda with condition ``cond``
+    (eigenvalues geometric from 1 to 1/cond, the seed's eigenbasis) and prompt length N."""
+    from constructions.in_context import icl_training as tr
+
+    d = 3
+    steps, batch = (300, 512) if profile == "fast" else (3000, 2048)
+    Lam = spd_matrix(d, cond, seed)
+    r = tr.train_lsa(d, N, steps=steps, batch=batch, learning_rate=learning_rate, seed=seed, covariance=Lam)
+    Gi = np.linalg.inv(th.zfb_gamma(Lam, N))
+    return float(np.linalg.norm(r.W_PV[d, d] * r.W_KQ[:d, :d] - Gi) / np.linalg.norm(Gi))
+
+
+def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05, rtol_scale: float = 1.0) -> Verdict:
     """Train one LSA layer (constructions/in_context/icl_training.py: Zhang et al.'s initialisation, Adam,
     minibatches of 512 (fast) / 2048 (full) from a pool of 2^16 prompts) and compare the weight
     product P = W_PV[d, d] W_KQ[:d, :d] with Gamma^{-1}: ||P - Gamma^{-1}||_F / ||Gamma^{-1}||_F <= 5%.
@@ -160,7 +307,9 @@ def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05) -> V
     The 5% leaves room for the pool (ERM minimiser within O(2^-8) of the population one) and the
     optimiser's residual; the blocks Zhang et al. prove stay zero (W_PV[d, :d], W_KQ[d, :]...) are
     reported, not judged. ``learning_rate = 0`` (weights frozen at the initialisation) is the
-    negative control."""
+    negative control. Adversarial search (:func:`theorems.judges.adversarial_search`) over the
+    admissible training inputs (fast, 300 steps: cond(Lambda) in [1, 4], N in [4, 32]; full, 3000
+    steps: cond in [1, 10], N in [2, 16]) for the largest distance / 5%; ``rtol_scale = 0.5`` (the 5% halved) is the control the search must break."""
     from constructions.in_context import icl_training as tr
 
     d = 3
@@ -179,15 +328,27 @@ def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05) -> V
         curves[N] = r.losses
     worst = int(np.argmax(errors))
     N0 = Ns[0]
-    return Verdict(
-        holds=bool(max(errors) <= 0.05),
+    rtol = TRAINED_RTOL * rtol_scale
+    # the admissible box each training budget is claimed for: 300 steps reach 5% only up to
+    # cond(Lambda) = 4 (measured at seed 0: 6.0% at cond 10, N = 2; 4.9% at cond 4, N = 2)
+    budget = {"starts": 2, "evaluations": 5} if profile == "fast" else {"starts": 1, "evaluations": 6}
+    box = {"cond": Axis(1.0, 4.0, log=True), "N": Axis(4, 32, log=True, integer=True)} if profile == "fast" else \
+        {"cond": Axis(1.0, 10.0, log=True), "N": Axis(2, 16, log=True, integer=True)}
+    search = adversarial_search(
+        lambda cond, N: trained_distance(cond=cond, N=N, profile=profile, seed=seed,
+                                         learning_rate=learning_rate) / rtol, box, seed=seed, **budget)
+    return with_search(Verdict(
+        holds=bool(max(errors) <= rtol),
         measured=f"max ||P - Gamma^-1||_F / ||Gamma^-1||_F = {errors[worst]:.4f} at N = {Ns[worst]} "
                  f"({steps} Adam steps, batch {batch}); largest off-block weight {max(off):.2e}",
-        expected="relative Frobenius distance of W_PV[d,d] W_KQ[:d,:d] to Gamma^-1 <= 0.05",
-        evidence={"N": np.array(Ns, dtype=np.float64), "rel_errors": np.array(errors),
+        expected=f"relative Frobenius distance of W_PV[d,d] W_KQ[:d,:d] to Gamma^-1 <= {rtol:g}",
+        evidence={"N": np.array(Ns, dtype=np.float64), "rel_errors": np.array(errors), "max_ratio": max(errors) / rtol,
                   "off_block": np.array(off), "loss_curve": curves[N0], "curve_N": N0,
                   "optimal_loss": 0.5 * th.zfb_optimal_risk(Lam, N0), "steps": steps, "batch": batch},
-    )
+    ), search, judged=profile == "full",
+        why_not_judged="the fast profile's 300 Adam steps do not reach 5% over the whole box (worst found over "
+                       "seeds 0-19: 1.17 x 5% at cond 4, N = 7, seed 5); the claim is convergence, judged in the "
+                       "full profile (3000 steps)")
 
 
 def plot_trained_lsa(verdict: Verdict):

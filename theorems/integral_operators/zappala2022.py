@@ -29,6 +29,7 @@ from constructions.integral_operators.nie import (
     positional_features,
     random_anie_kernel,
 )
+from numerics import EPS
 from numerics.integral_equations import (
     FixedPointDivergenceError,
     FixedPointNotConvergedError,
@@ -40,6 +41,7 @@ from numerics.integral_equations import (
 )
 from numerics.quadrature import trapezoid_nodes_weights
 from numerics.rates import observed_order
+from numerics.tolerance import constant_tolerance
 from theorems.judges import order_verdict, plot_order
 from theorems.registry import Claim, Verdict, register
 
@@ -286,7 +288,8 @@ def study_nystrom(profile: str, seed: int, rule=trapezoid_nodes_weights) -> Verd
     """Trapezoid Nystrom (n = 4..512 fast) for the degenerate positional ANIE kernel against the
     exact solution; error at fixed points through the Nystrom interpolant. Constant: the error is
     h^2 E + O(h^4) with E = delta + K E, delta(x) = (1/12) sum_i a_i(x) V [(b_i y)'(1) - (b_i y)'(0)]
-    (Euler-Maclaurin for the kernel integral); measured e/h^2 within 1% of E at the finest fitted level.
+    (Euler-Maclaurin for the kernel integral); measured e/h^2 against E at the finest fitted level,
+    within a tolerance derived from the next term of the expansion there (see the body).
     """
     f, fld = _free_term(seed)
     kern = random_anie_kernel(2, 3, 6000 + seed)
@@ -318,13 +321,35 @@ def study_nystrom(profile: str, seed: int, rule=trapezoid_nodes_weights) -> Verd
         consts.append((yi - y(xq)) * n**2)
     h = 1.0 / ns
     fit = observed_order(h, np.array(errs), expected=2.0, scale=float(np.max(np.abs(y(xq)))))
-    k = list(fit.used)[-1] if fit.used else len(ns) - 1
-    c_rel = float(np.linalg.norm(consts[k] - E(xq)) / np.linalg.norm(E(xq)))
+    Eq = E(xq)
+    # Derived tolerance (CONTRIBUTING.md section 3): the next term h^4 E4 of the error relative to
+    # h^2 E, estimated by Richardson from level k and the next coarser one (c_{k-1} - c_k =
+    # E4 (h_{k-1}^2 - h_k^2) = 3 E4 h_k^2), plus the solve's round-off 4 eps (n + 1) d_y
+    # cond(I - K_h) max|y| / (h_k^2 |E|) (cond at the coarsest grid: it converges in n). The
+    # constant is read at the used level (past the first) where this tolerance is smallest: the
+    # next term shrinks like h^2 toward the fine end, the round-off grows like h^-3.
+    x0, w0 = rule(0.0, 1.0, int(ns[0]))
+    M0 = nystrom_matrix(linear_kernel(kern), x0, w0)
+    cond = float(np.linalg.cond(np.eye(M0.shape[0]) - M0))
+    y_max, E_max = float(np.max(np.abs(y(xq)))), float(np.max(np.abs(Eq)))
+
+    def parts(i):
+        nt = float(np.linalg.norm(consts[i - 1] - consts[i]) / np.linalg.norm(Eq)) / abs(1.0 - (ns[i] / ns[i - 1]) ** 2)
+        return nt, 4.0 * EPS * (ns[i] + 1) * dy * cond * y_max * float(ns[i]) ** 2 / E_max
+
+    used = [i for i in fit.used if i >= 1] or [len(ns) - 1]
+    k = min(used, key=lambda i: constant_tolerance(*parts(i)[:1], roundoff=parts(i)[1]))
+    c_rel = float(np.linalg.norm(consts[k] - Eq) / np.linalg.norm(Eq))
+    next_term, roundoff = parts(k)
+    rtol = constant_tolerance(next_term, roundoff=roundoff)
     v = order_verdict(fit, 2.0, exclude=1.0, xlabel="h = 1/n", ylabel="max |y_h(x) - y(x)|",
-                      extra={"predicted_constant": float(np.max(np.abs(E(xq)))), "constant_rel_error": c_rel})
-    return Verdict(holds=v.holds and c_rel <= 0.01,
-                   measured=v.measured + f"; constant rel. diff {c_rel:.2e} (E = delta + K E)",
-                   expected="order 2 excluding 1, constant within 1%", evidence=v.evidence, notes=v.notes)
+                      extra={"predicted_constant": float(np.max(np.abs(Eq))), "constant_rel_error": c_rel,
+                             "constant_rtol": rtol, "constant_next_term": next_term, "constant_roundoff": roundoff})
+    return Verdict(holds=v.holds and c_rel <= rtol,
+                   measured=v.measured + f"; constant rel. diff {c_rel:.2e} at n = {ns[k]} (E = delta + K E) vs "
+                            f"derived tolerance {rtol:.2e} = 2 (next term {next_term:.2e} + round-off {roundoff:.1e})",
+                   expected="order 2 excluding 1, constant within 2 (|h^4 E4| / |h^2 E| + round-off) at the used "
+                            "level where that is smallest", evidence=v.evidence, notes=v.notes)
 
 
 register(Claim(
@@ -334,7 +359,7 @@ register(Claim(
     statement="For the degenerate (positional) softmax-free attention kernel, trapezoid-Nystrom solutions converge "
               "to the exact solution at O(h^2) with error h^2 E, E = delta + K E.",
     kind="rate",
-    expected="order 2 (95% CI) excluding 1; constant within 1%",
+    expected="order 2 (95% CI) excluding 1; constant within 2 (next term + round-off), derived at the used level",
     study=study_nystrom,
     plot=plot_order,
     controls={"left-endpoint rule sold as trapezoid": partial(study_nystrom, rule=_left_rule)},

@@ -15,6 +15,30 @@ H_CONSTANT = 2.0**-10
 
 
 CONSTANT_RTOL = 0.01  # "leading term within 1%": the O(h_c) correction is ~1e-3 at h_c = 2^-10
+# (still used by lu2019; hairer2006 derives its tolerance from the next term, split_next_term)
+
+
+def split_next_term(factors, A: np.ndarray, B: np.ndarray, q: int) -> np.ndarray:
+    """The exact h^q coefficient of prod_i e^{h c_i M_i} - e^{h(A + B)} for a splitting step.
+
+    ``factors`` lists (c_i, "A" or "B") in the order the matrices multiply (leftmost first: the
+    Lie step "a then b" is e^{hB} e^{hA} = [(1, "B"), (1, "A")]); the coefficient is
+    sum over k_1 + ... + k_m = q of prod_i (c_i M_i)^{k_i} / k_i! minus (A + B)^q / q!
+    (Taylor series of each exponential)."""
+    from itertools import product
+    from math import factorial
+
+    mats = {"A": A, "B": B}
+    d = A.shape[0]
+    total = np.zeros((d, d))
+    for ks in product(range(q + 1), repeat=len(factors)):
+        if sum(ks) != q:
+            continue
+        term = np.eye(d)
+        for (c, name), k in zip(factors, ks, strict=True):
+            term = term @ np.linalg.matrix_power(c * mats[name], k) / factorial(k)
+        total += term
+    return total - np.linalg.matrix_power(A + B, q) / factorial(q)
 
 
 def commutator(X: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ from constructions.universal.boltzmann import (
 from numerics.plotting import ratio_figure
 from numerics.random import rng
 from numerics.tolerance import compare
-from theorems.judges import identity_verdict, plot_identity
+from theorems.judges import Axis, adversarial_search, identity_verdict, plot_identity, with_search
 from theorems.registry import Claim, Verdict, register
 
 # --- identity -----------------------------------------------------------------------------------
@@ -97,8 +97,11 @@ def margin_study(V: int, n: int, beta, mode: str, dps: int = 80):
 
 
 def study_contextual_margin(profile: str, seed: int, mode: str = "softmax") -> Verdict:
-    """Vocabulary {1..V}/V, n tokens, w = 1: min margin over every pair that must be separated."""
-    del seed
+    """Vocabulary {1..V}/V, n tokens, w = 1: min margin over every pair that must be separated.
+
+    Adversarial search (:func:`theorems.judges.adversarial_search`) over V in 3..6, n in 2..3 and
+    beta in [1, 100] for the largest resolution/margin (every context pair is enumerated at each
+    point, so the search is over the layer's parameters and the vocabulary)."""
     configs = [(4, 3, 20), (4, 3, 60), (5, 2, 60)] if profile == "fast" else \
         [(4, 3, 20), (4, 3, 60), (5, 2, 60), (6, 3, 60), (4, 4, 40), (8, 2, 100)]
     dps = 80
@@ -112,15 +115,25 @@ def study_contextual_margin(profile: str, seed: int, mode: str = "softmax") -> V
         merges.append(merged)
         ok &= bool(gap > resolution)
     margins_arr = np.array(margins, dtype=np.float64)
-    return Verdict(
+
+    def unresolved(V, n, beta):  # resolution / margin: > 1 means the margin is not resolved (or zero)
+        gap = margin_study(V, n, beta, mode, dps)[0]
+        return float(resolution / gap) if gap > 0 else np.inf
+
+    search = adversarial_search(unresolved, {"V": Axis(3, 6, integer=True), "n": Axis(2, 3, integer=True),
+                                             "beta": Axis(1.0, 100.0, log=True)},
+                                seed=seed, **({"starts": 2, "evaluations": 12} if profile == "fast" else
+                                              {"starts": 4, "evaluations": 30}))
+    return with_search(Verdict(
         holds=ok,
         measured=f"min margins {', '.join(f'{m:.2e}' for m in margins)} (mpmath, {dps} digits); "
                  f"float64 merges {merges} pairs",
         expected="every margin > 1e-70 (positive, resolved at 80 digits)",
         evidence={"labels": labels, "margins": margins_arr, "float64_merges": np.array(merges, dtype=np.int64)},
         notes="the margin shrinks like exp(-beta a_k (max a - a_l)): at beta = 60 float64 cannot see "
-              "it; the theorem's explicit delta formula was not transcribed (see papers/kajitsuka2024.toml)",
-    )
+              "it; the theorem's explicit delta formula was not transcribed (see papers/kajitsuka2024.toml), "
+              "so there is no constant to halve: the search attacks resolution/margin over V, n, beta",
+    ), search, sweep_worst=float(resolution / max(min(margins), 1e-300)))
 
 
 def plot_margin(verdict: Verdict):
