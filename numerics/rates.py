@@ -532,6 +532,24 @@ def observed_order(
     # |log e|, which the least-squares sums pass on as ~ eps max|log e| / sqrt(Sxx)): an exact
     # power law must contain its own order.
     half = max(half, 10.0 * EPS * (1.0 + float(np.max(np.abs(ys)))) / float(np.sqrt(sxx)))
+    tail_orders = direction * local_sorted[max(i, j - 3) : j]
+    # decaying beyond the noise: a difference of neighbouring local orders has sd sqrt(6) sigma / dx
+    noise_step = DEPARTURE_Z * np.sqrt(6.0) * sigma / float(np.min(np.abs(np.diff(x[i : j + 1]))))
+    # (or geometrically, each at most 0.85 of the one before: the approach to a floor, which a
+    # short ladder's noise estimate, inflated by the bend itself, would otherwise hide)
+    decaying = tail_orders.size >= 2 and bool(
+        np.all(np.diff(tail_orders) < -noise_step)
+        or (np.all(tail_orders > 0) and np.all(tail_orders[1:] <= 0.85 * tail_orders[:-1]))
+    )
+    if not stochastic and decaying and direction * b - half <= 0:
+        # Deterministic errors whose local orders decay at the fine end and whose interval reaches
+        # order 0 have not been shown to fall: the run approaches a floor (or stops falling).
+        coarse_fell = i >= 1 and direction * _ls_fit(x[: i + 1], y[: i + 1])[1] > direction * b + settle_tol
+        regime = "stagnating" if coarse_fell else "unsettled"
+        notes.append(f"the interval of the finest settled run reaches order 0 (order {b:.3f} +- {half:.3f})")
+        ci = (np.nan, np.nan) if regime == "stagnating" else (b - half, b + half)
+        return result(b, ci, np.exp(a), regime, idx, se, dof,
+                      reason_fine=f"fine end departs from the fitted slope (regime {regime})")
     if i > 0:
         notes.append(f"{i} coarse level(s) pre-asymptotic")
     return result(b, (b - half, b + half), np.exp(a), "algebraic", idx, se, dof)
