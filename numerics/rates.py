@@ -42,8 +42,9 @@ curvature, and a smooth crossover between two powers contributes about a tenth o
 second differences, so curvature is not read as noise. A finer level lies on the run's line when
 its residual is at most ``settle_tol |x_k - x_end| + 3 sqrt(sigma^2 + var(prediction))``
 (``x = log h``). Stochastic errors (2-D, levels x seeds): the fit is on log of the seed mean;
-``sigma`` at each level is the pooled relative spread over levels, ``sqrt(mean_k s_k^2 / e_k^2 /
-m)`` (``ddof = 1``), not the per-level 2- or 3-sample variance.
+``sigma`` is the pooled relative spread over levels, ``sqrt(mean_k s_k^2 / e_k^2 / m)`` (``ddof =
+1``), not the per-level 2- or 3-sample variance alone: each level's own spread (``m - 1`` dof) is
+shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof, and the fit is weighted by the result.
 
 Intervals. Deterministic: t-based with ``n - 2`` degrees of freedom on the run's residuals,
 widened by the larger of ``|p - p_finest|`` and half the spread of the run's local orders (the
@@ -88,6 +89,9 @@ REGIMES = ("algebraic", "super-algebraic", "round-off", "unsettled", "stagnating
 
 ROUND_OFF_ZONE = 100.0
 """A fine-end level may be left out as round-off only when its error is <= this times the floor."""
+
+PRIOR_DOF = 4.0
+"""Stochastic errors: degrees of freedom of the pooled spread a level's own spread is shrunk to."""
 
 DEPARTURE_Z = 3.0
 """Standard deviations (noise model) a finer level may lie off the run's line."""
@@ -281,7 +285,8 @@ def observed_order(
         if idx.size < min_points:
             return (float("nan"), 0.0) if with_sd else float("nan")
         _, b_f, _, sxx_f = _ls_fit(x[idx], y[idx])
-        return (float(direction * b_f), sigma / float(np.sqrt(sxx_f))) if with_sd else float(direction * b_f)
+        sd_f = float(np.max(sigma_k[idx])) / float(np.sqrt(sxx_f))
+        return (float(direction * b_f), sd_f) if with_sd else float(direction * b_f)
 
     def result(order, ci, const, regime, used_sorted, stderr=np.nan, dof=0, reason_fine=None):
         used_set = set(int(i) for i in used_sorted)
@@ -332,12 +337,18 @@ def observed_order(
             rel_var = Es.var(axis=1, ddof=1) / es**2
         ok = np.isfinite(rel_var)
         sigma = float(np.sqrt(np.mean(rel_var[ok]) / m)) if np.any(ok) else 0.0
+        # each level's own spread (m - 1 dof) shrunk towards the pool with PRIOR_DOF dof: with 2 or
+        # 3 seeds mostly the pool, with 10 or more mostly the level's own
+        own = np.where(ok, rel_var, np.mean(rel_var[ok]) if np.any(ok) else 0.0) / m
+        sigma_k = np.sqrt(((m - 1) * own + PRIOR_DOF * sigma**2) / (m - 1 + PRIOR_DOF))
     else:
         yc = y[clear] if np.count_nonzero(clear) >= 6 else y[above]
         d3 = np.diff(yc, 3)
         sigma = float(1.4826 * np.median(np.abs(d3)) / np.sqrt(20.0)) if d3.size >= 2 else 0.0
+    if not stochastic:
+        sigma_k = np.full(n, sigma)
     noise[0] = sigma
-    local_sd = np.sqrt(2.0) * sigma / np.abs(np.diff(x))
+    local_sd = np.sqrt(sigma_k[:-1] ** 2 + sigma_k[1:] ** 2) / np.abs(np.diff(x))
 
     # Super-algebraic convergence first: local orders (oriented) that grow at every level, with
     # increments that do not die out (a pre-asymptotic approach to a fixed order has increments
@@ -456,7 +467,7 @@ def observed_order(
             zone_stop = True
             continue
         pred_var = sigma**2 * (1.0 / npts + (x[k] - xbar) ** 2 / sxx)
-        tol_k = settle_tol * abs(x[k] - x[j]) + DEPARTURE_Z * np.sqrt(sigma**2 + pred_var)
+        tol_k = settle_tol * abs(x[k] - x[j]) + DEPARTURE_Z * np.sqrt(sigma_k[k] ** 2 + pred_var)
         on_line = abs(y[k] - (a + b * x[k])) <= tol_k
         if not clear[k]:
             if zone_stop or not on_line or not above[k]:
@@ -477,7 +488,7 @@ def observed_order(
         a2, b2, _, _ = _slope_se(x[i : end + 1], y[i : end + 1])
         tail = [k for k in range(i, end + 1) if clear[k]][-min_points:]
         pf_run = _ls_fit(x[tail], y[tail])[1] if len(tail) == min_points else b2
-        sd_tail = sigma / np.sqrt(max(_ls_fit(x[tail], y[tail])[3], 1e-300)) if len(tail) == min_points else 0.0
+        sd_tail = float(np.max(sigma_k[tail])) / np.sqrt(max(_ls_fit(x[tail], y[tail])[3], 1e-300)) if len(tail) == min_points else 0.0
         if direction * b2 <= settle_tol or abs(pf_run - b2) > settle_tol + DEPARTURE_Z * sd_tail:
             departs = True
     if departs:
@@ -505,10 +516,15 @@ def observed_order(
     npts = j - i + 1
     a, b, se, sxx = _slope_se(xs, ys)
     if stochastic:
-        # Jackknife over seeds: leave one seed out, refit the log of the mean on the same levels.
+        # Weighted by the noise model (1 / sigma_k^2: the pool, or a noisier level's own spread);
+        # the residual standard error of that fit, against the jackknife over seeds (leave one
+        # seed out, refit the log of the mean on the same levels with the same weights).
+        w = 1.0 / np.maximum(sigma_k[i : j + 1], 1e-300) ** 2
+        a, b, res, sxx_w = _ls_fit(xs, ys, w)
+        se = float(np.sqrt(np.sum(w * res**2) / max(npts - 2, 1) / sxx_w))
         keep = [np.delete(Es[i : j + 1], s, axis=1).mean(axis=1) for s in range(m)]
         if all(np.all(v > 0) for v in keep):
-            bs = np.array([_ls_fit(xs, np.log(v))[1] for v in keep])
+            bs = np.array([_ls_fit(xs, np.log(v), w)[1] for v in keep])
             se_jack = float(np.sqrt((m - 1) / m * np.sum((bs - bs.mean()) ** 2)))
             if se_jack >= se or npts < 4:
                 se, dof = se_jack, m - 1
@@ -534,7 +550,7 @@ def observed_order(
     half = max(half, 10.0 * EPS * (1.0 + float(np.max(np.abs(ys)))) / float(np.sqrt(sxx)))
     tail_orders = direction * local_sorted[max(i, j - 3) : j]
     # decaying beyond the noise: a difference of neighbouring local orders has sd sqrt(6) sigma / dx
-    noise_step = DEPARTURE_Z * np.sqrt(6.0) * sigma / float(np.min(np.abs(np.diff(x[i : j + 1]))))
+    noise_step = DEPARTURE_Z * np.sqrt(6.0) * float(np.max(sigma_k[i : j + 1])) / float(np.min(np.abs(np.diff(x[i : j + 1]))))
     # (or geometrically, each at most 0.85 of the one before: the approach to a floor, which a
     # short ladder's noise estimate, inflated by the bend itself, would otherwise hide)
     decaying = tail_orders.size >= 2 and bool(

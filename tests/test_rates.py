@@ -434,9 +434,12 @@ def test_stochastic_interval_dof_and_noise_are_pinned_on_an_exact_mean_case():
     assert fit.regime == "algebraic" and fit.used == tuple(range(6))
     assert fit.order == pytest.approx(2.0, abs=1e-12)
     assert fit.noise == pytest.approx(np.sqrt(np.mean(d**2) / 3.0), rel=1e-12)  # ddof = 1, pooled
-    # jackknife over the three seeds, by an independent route (np.polyfit on leave-one-out means)
+    # jackknife over the three seeds, by an independent route (np.polyfit on leave-one-out means,
+    # weighted by each level's spread d^2 / 3 (2 dof) shrunk to the pool (4 dof))
     seeds = _three_seeds(h**2, d)
-    loo = [np.polyfit(np.log(h), np.log(np.delete(seeds, s, axis=1).mean(axis=1)), 1)[0] for s in range(3)]
+    sigma_k = np.sqrt((2 * d**2 / 3 + 4 * np.mean(d**2) / 3) / 6)
+    loo = [np.polyfit(np.log(h), np.log(np.delete(seeds, s, axis=1).mean(axis=1)), 1, w=1 / sigma_k)[0]
+           for s in range(3)]
     se = np.sqrt(2.0 / 3.0 * np.sum((np.array(loo) - np.mean(loo)) ** 2))
     assert fit.dof == 2 and fit.stderr == pytest.approx(se, rel=1e-9)
     half = stats_t_ppf(0.975, 2) * se
