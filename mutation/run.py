@@ -99,9 +99,22 @@ def tests_seeing(target: Path, graph, claims: bool) -> list[str]:
     return chosen
 
 
-def run_target(target: Path, workdir: Path, claims: bool) -> tuple[int, int, dict[str, int]]:
+# Lines whose mutants can only change a message or reject bad input differently: validation
+# (``raise ValueError/TypeError``), notes, exclusion reasons and describe() strings. Their mutants
+# are "message-only" in the triage's terms and are not generated.
+DO_NOT_MUTATE = (
+    r"raise (ValueError|TypeError)",
+    r"notes\.append\(",
+    r"^\s*reason(_fine)? = ",
+    r"^\s*(return )?\(?f\"",
+    r"^\s*f\"",
+)
+
+
+def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | None = None,
+               sample: int = 0, seed: int = 0) -> tuple[int, int, dict[str, int]]:
     graph = project_graph()
-    tests = tests_seeing(target, graph, claims)
+    tests = tests or tests_seeing(target, graph, claims)
     rel = target.relative_to(ROOT)
     scratch = workdir / str(rel).replace("/", "__").removesuffix(".py")
     if scratch.exists():
@@ -122,13 +135,29 @@ def run_target(target: Path, workdir: Path, claims: bool) -> tuple[int, int, dic
         "process_isolation=forkserver\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
         f"pytest_add_cli_args_test_selection=\n    {selection}\n"
-        "use_git_change_detection=false\n",
+        "use_git_change_detection=false\n"
+        "do_not_mutate_patterns=\n    " + "\n    ".join(DO_NOT_MUTATE) + "\n",
         encoding="utf-8",
     )
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     env.pop("PYTHONPATH", None)
     print(f"== {rel}: {len(tests)} test files: {' '.join(tests)}", flush=True)
-    subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=scratch, env=env, check=False)
+    if sample:
+        # Generate the mutants and the test statistics once (no mutant named: none is run), then
+        # run a seeded random sample of the generated mutants.
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
+                       check=False)
+        listed = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
+                                capture_output=True, text=True, check=False).stdout
+        names = sorted(line.rsplit(":", 1)[0].strip() for line in listed.splitlines() if ":" in line)
+        import random
+
+        chosen = sorted(random.Random(seed).sample(names, min(sample, len(names))))
+        print(f"== {rel}: {len(names)} mutants generated, running a sample of {len(chosen)} (seed {seed})",
+              flush=True)
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1", *chosen], cwd=scratch, env=env, check=False)
+    else:
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=scratch, env=env, check=False)
     res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                          capture_output=True, text=True, check=False)
     out = ROOT / "mutation" / "results"
@@ -151,6 +180,9 @@ def main(argv=None) -> int:
     ap.add_argument("--all", action="store_true", help="every module of numerics/ and constructions/")
     ap.add_argument("--claims", action="store_true", help="also run tests/test_claims.py (slow)")
     ap.add_argument("--workdir", default=os.environ.get("MUTATE_DIR", "/tmp/theorycheck-mutate"))
+    ap.add_argument("--tests", default="", help="comma-separated test files instead of the import-graph selection")
+    ap.add_argument("--sample", type=int, default=0, help="run only a seeded random sample of N mutants")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     if args.all:
         targets = sorted(p for pkg in ("numerics", "constructions") for p in (ROOT / pkg).rglob("*.py")
@@ -162,7 +194,8 @@ def main(argv=None) -> int:
             print(f"error: no such module {t}", file=sys.stderr)
             return 2
     for t in targets:
-        run_target(t, Path(args.workdir), args.claims)
+        run_target(t, Path(args.workdir), args.claims, [x for x in args.tests.split(",") if x],
+                   args.sample, args.seed)
     return 0
 
 
