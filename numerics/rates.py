@@ -111,7 +111,8 @@ class OrderFit:
     local      -- local orders between neighbouring levels in order of increasing refinement
                   (length n - 1), for plotting and diagnosis.
     stderr     -- standard error of the slope; ``dof`` its degrees of freedom.
-    fine_order -- slope of the finest ``min_points`` levels clear of the round-off zone (NaN when
+    fine_order -- slope (same sign convention as ``order``) of the finest ``min_points`` levels clear
+                  of the round-off zone (NaN when
                   there are fewer).
     floor      -- the round-off floor used.
     noise      -- the standard deviation of log e the noise model assumed (NaN when not needed).
@@ -320,7 +321,7 @@ def observed_order(
             dof=int(dof),
             confidence=float(confidence),
             notes=tuple(notes),
-            fine_order=fine_slope(),
+            fine_order=direction * fine_slope(),
             floor=floor_value,
             noise=noise[0],
         )

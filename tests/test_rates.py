@@ -552,3 +552,12 @@ def test_round_off_exclusion_only_within_the_zone():
     fit = observed_order(h, outside)
     assert fit.regime != "algebraic", fit.describe()
     assert not fit.excluded.get(9, "").startswith("round-off")
+
+
+def test_fine_order_keeps_the_sign_convention_of_order():
+    """Against N (errors fall as N grows): coarse N^-1, fine N^-3; fine_order is about -3, not +3."""
+    n = 2.0 ** np.arange(1, 14)
+    fit = observed_order(n, n**-3.0 / (1 + (300 / n) ** 2), expected=-1.0)
+    assert fit.regime == "unsettled", fit.describe()
+    assert fit.order == pytest.approx(-1.0, abs=0.1) and fit.fine_order == pytest.approx(-2.94, abs=0.05)
+    assert fit.ci[0] <= fit.fine_order and fit.ci[1] >= fit.order
