@@ -561,3 +561,12 @@ def test_fine_order_keeps_the_sign_convention_of_order():
     assert fit.regime == "unsettled", fit.describe()
     assert fit.order == pytest.approx(-1.0, abs=0.1) and fit.fine_order == pytest.approx(-2.94, abs=0.05)
     assert fit.ci[0] <= fit.fine_order and fit.ci[1] >= fit.order
+
+
+def test_messages_name_what_they_measured():
+    h = 2.0 ** -np.arange(1, 14)
+    fit = observed_order(h, h + 1e-3, expected=1.0)
+    assert fit.regime == "stagnating" and "level off at 1.12e-03" in fit.describe(), fit.describe()
+    for bad, name in (((np.nan, 1.0, 2.0), "coarse"), ((1.0, np.inf, 2.0), "medium"), ((1.0, 2.0, np.nan), "fine")):
+        with pytest.raises(ValueError, match=f"{name} solution is not finite"):
+            richardson_order(*bad, 2.0)
