@@ -570,3 +570,18 @@ def test_messages_name_what_they_measured():
     for bad, name in (((np.nan, 1.0, 2.0), "coarse"), ((1.0, np.inf, 2.0), "medium"), ((1.0, 2.0, np.nan), "fine")):
         with pytest.raises(ValueError, match=f"{name} solution is not finite"):
             richardson_order(*bad, 2.0)
+
+
+def test_round_off_zone_boundary_is_inclusive():
+    """'At most ROUND_OFF_ZONE times the floor': a fine level exactly at the boundary, off the
+    line, is left out as round-off; just above it, the fine end departs."""
+    h = 0.5 / 2.0 ** np.arange(10)
+    floor = 100 * EPS
+    e = 1e-9 * (h / h[-2]) ** 2
+    at = e.copy()
+    at[-1] = ROUND_OFF_ZONE * floor
+    fit = observed_order(h, at)
+    assert fit.regime == "algebraic" and fit.excluded[9].startswith("round-off"), fit.describe()
+    above = e.copy()
+    above[-1] = ROUND_OFF_ZONE * floor * (1 + 1e-9)
+    assert observed_order(h, above).regime != "algebraic"
