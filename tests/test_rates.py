@@ -585,3 +585,28 @@ def test_round_off_zone_boundary_is_inclusive():
     above = e.copy()
     above[-1] = ROUND_OFF_ZONE * floor * (1 + 1e-9)
     assert observed_order(h, above).regime != "algebraic"
+
+
+def test_geometric_criterion_applies_from_four_levels():
+    n = np.array([10.0, 14.0, 18.0, 22.0])
+    fit = observed_order(1.0 / n, np.exp(-0.7 * n) * np.array([1.0, 1.5, 1.0, 1.5]))
+    assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+
+
+def test_no_settled_run_reports_a_widened_interval():
+    """No run of settled local orders: the fit over all levels, t(n - 2) s.e. plus half the spread
+    of the local orders (pinned against np.polyfit)."""
+    from scipy import stats
+
+    n = np.array([10.0, 14.0, 18.0, 22.0])
+    h, e = 1.0 / n, np.exp(-0.7 * n) * np.array([1.0, 2.0, 1.0, 2.0])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+    x, y = np.log(h), np.log(e)
+    (b, a), res = np.polyfit(x, y, 1), None
+    res = y - (a + b * x)
+    se = np.sqrt(np.sum(res**2) / 2 / np.sum((x - x.mean()) ** 2))
+    local = np.diff(y) / np.diff(x)
+    half = stats.t.ppf(0.975, 2) * se + np.ptp(local) / 2
+    assert fit.order == pytest.approx(b, rel=1e-9)
+    assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
