@@ -447,7 +447,7 @@ def observed_order(
         pa = local_sorted[pairs]
         finite = pa[np.isfinite(pa)]
         half = stats.t.ppf(lo_q, max(dof, 1)) * se + (np.ptp(finite) / 2 if finite.size else 0.0)
-        regime = "stagnating" if flat_run and classify_fine(direction * b) != "unsettled" else classify_fine(direction * b)
+        regime = classify_fine(direction * b)
         notes.append("no run of settled local orders: fit over all levels above the floor")
         ci = (b - half, b + half) if regime == "unsettled" else (np.nan, np.nan)
         return result(b, ci, np.exp(a), regime, list(candidates), se, dof)
