@@ -410,7 +410,7 @@ def test_tie_between_equal_runs_goes_to_the_fine_end():
     h, e = _from_local([1, 1, 1, 1, 2, 2, 2, 2])
     fit = observed_order(h, e)
     assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-9), fit.describe()
-    assert fit.used == (4, 5, 6, 7, 8)
+    assert fit.used == (4, 5, 6, 7, 8) and fit.dof == 3  # n - 2 on the 5 levels used
     assert all(fit.excluded[k].startswith("pre-asymptotic") for k in range(4))
 
 
