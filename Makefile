@@ -10,7 +10,7 @@ OUT ?= appendix
 # Two workers: the machine has two cores. Unset CI's own hypothesis profile choice: ours is `ci`.
 PYTEST := $(PY) -m pytest -n 2 -p no:cacheprovider
 
-.PHONY: test test-all appendix lint bench clean install
+.PHONY: test test-all appendix lint bench clean install mutate
 
 install: $(STAMP)
 
@@ -31,6 +31,12 @@ appendix: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+
+# Mutation testing (not part of `make test`): mutmut, forkserver isolation, one module at a time,
+# each against the tests that import it (mutation/run.py). MUTATE_ARGS=numerics/rates.py for one.
+MUTATE_ARGS ?= --all
+mutate: $(STAMP)
+	$(PY) mutation/run.py $(MUTATE_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

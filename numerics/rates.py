@@ -6,44 +6,63 @@ errors ``errors`` the model is
     e = C * param**p ,   i.e.   log e = log C + p log param,
 
 and ``order`` is the exponent ``p`` itself: 2 for a second-order scheme studied against h, and
--1/2 for a Monte Carlo error studied against N. The fit is made on the *asymptotic range* only:
+-1/2 for a Monte Carlo error studied against N.
 
-* local orders ``p_k = log(e_{k+1}/e_k) / log(h_{k+1}/h_k)`` between neighbouring levels show
-  where the asymptotic regime starts (the local orders settle) and where round-off takes over
-  (the local orders collapse);
-* the asymptotic range is the longest run of at least ``min_points`` consecutive levels whose
-  local orders agree with each other: their spread is at most ``settle_tol`` (absolute, default
-  0.1, which bounds the bias of the fitted slope by about half that) plus three standard
-  deviations of the difference of two noisy local orders; ties go to the run nearest the fine end;
-* on that run ``log e`` is fitted by least squares and the interval is t-based with ``n - 2``
-  degrees of freedom. Deterministic errors have tiny residuals, so a run whose local orders still
-  drift would give an interval that is honest about noise but not about the drift; the half-width
-  therefore also includes the larger of ``|p - p_finest|`` (the distance between the fit and the
-  finest local order of the run, the best single estimate of the asymptotic order) and half the
-  spread of the run's local orders.
+**The fine end decides.** Levels are ordered from coarse to fine (the fine end is where the
+errors are meant to be smallest). A level may be left out of the fit for two reasons only:
 
-Stochastic errors (a 2-D ``errors`` of shape ``(n_params, n_seeds)``) are fitted on the mean over
-seeds with weights from the seed-to-seed spread (delta method: var(log mean) = var / (m mean^2)),
-and the interval uses the t quantile with ``m - 1`` degrees of freedom (or ``n - 2`` when the
-residuals show more scatter than the spread predicts, in which case the variance is inflated).
+* *pre-asymptotic*: it lies at the coarse end, before the local orders
+  ``p_k = log(e_{k+1}/e_k) / log(h_{k+1}/h_k)`` settle;
+* *round-off*: it lies at the fine end and its error is at most ``ROUND_OFF_ZONE`` (= 100) times
+  the round-off floor (``floor`` if given, else ``100 * eps * scale``), i.e. within 1e4 eps of
+  ``scale``, and it is off the fitted line (an exact power law is fitted wherever it goes).
 
-Regimes. ``fit.regime`` is one of
+Every other level finer than the fitted run must lie on the run's line within the noise model
+(below); if the finest level that is clear of the round-off zone does not, the fine end has bent
+away and no order is reported as settled:
 
-* ``"algebraic"``: a settled power law was found; ``order`` and ``ci`` are the fit;
-* ``"super-algebraic"``: the local orders grow without settling (e.g. the trapezoid rule on a
-  smooth periodic integrand, exponential convergence), either at every level or, for zig-zagging
-  errors, in the sense that log e is three times better fitted as linear in the level count (1/h or
-  N, over a range that at least doubles) than in log h: no slope is fitted; ``order`` is the
-  largest local order seen (a lower bound) and ``ci = (order, inf)``;
-* ``"round-off"``: no level (or fewer than ``min_points``) lies above the round-off floor, or the
-  errors do not decrease at all: ``order`` is NaN and ``ci = (nan, nan)``;
-* ``"unsettled"``: the local orders never agree over ``min_points`` levels; the fit over all
-  levels above the floor is reported with a widened interval and the regime says not to trust it.
+* ``"stagnating"``: the errors level off above round-off (a bias floor; the fine-end slope is
+  at most half the settled order, or the only settled run is flat);
+* ``"not converging"``: the errors do not fall (the slope over all levels is at most
+  ``settle_tol``) or they grow at the fine end;
+* ``"unsettled"``: the fine end departs otherwise (a lower- or higher-order term takes over, or
+  the local orders never agree over ``min_points`` levels).
 
-The round-off floor is ``floor`` if given, else ``100 * eps * scale`` (``scale = 1`` suits
-relative errors). A run must contain at least ``min_points`` levels above the floor; levels below
-it join a run only while their local orders stay settled, so an exact synthetic power law is
-fitted wherever it goes, while a plateau (collapsing local orders) is cut off.
+Asymptotic range. The candidate runs are runs of at least ``min_points`` consecutive levels
+(``min_points`` of them above the floor) on which the errors fall (oriented slope above
+``settle_tol``) and whose local orders agree: their spread is at most ``settle_tol`` (absolute,
+default 0.1) plus ``3 sqrt(2)`` standard deviations of a local order under the noise model. The
+longest run wins; between equally long runs the finer one. It is then extended towards the fine
+end as described above.
+
+Noise model. Deterministic errors (1-D): ``sigma`` of log e is a robust estimate (1.4826 times
+the median absolute value, over sqrt(20)) from *third* differences of log e along the levels clear
+of the round-off zone. Third differences vanish for an exact power law and for a constant
+curvature, and a smooth crossover between two powers contributes about a tenth of what it adds to
+second differences, so curvature is not read as noise. A finer level lies on the run's line when
+its residual is at most ``settle_tol |x_k - x_end| + 3 sqrt(sigma^2 + var(prediction))``
+(``x = log h``). Stochastic errors (2-D, levels x seeds): the fit is on log of the seed mean;
+``sigma`` is the pooled relative spread over levels, ``sqrt(mean_k s_k^2 / e_k^2 / m)`` (``ddof =
+1``), not the per-level 2- or 3-sample variance alone: each level's own spread (``m - 1`` dof) is
+shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof, and the fit is weighted by the result.
+
+Intervals. Deterministic: t-based with ``n - 2`` degrees of freedom on the run's residuals,
+widened by the larger of ``|p - p_finest|`` and half the spread of the run's local orders (the
+drift of orders that are still settling), and never narrower than the slope's own round-off.
+Stochastic: the slope's standard error is the jackknife over seeds (leave one seed out and
+refit: for 2 seeds this is the spread of the per-seed slopes) and the quantile is Student's t with
+``m - 1`` degrees of freedom, which keeps the nominal coverage for 2, 3 or 5 seeds.
+
+Other regimes. ``"super-algebraic"``: the local orders grow without settling (at every level,
+with increments that do not die out), or log e is three times better fitted as linear in the level
+count (1/h or N, over a range that at least doubles) than in log h; ``order`` is the largest local
+order seen (a lower bound) and ``ci = (order, inf)``. ``"round-off"``: fewer than ``min_points``
+levels lie above the floor, or the errors do not fall and every level is within the round-off zone;
+``order`` is NaN.
+
+``ci`` is ``(nan, nan)`` in the regimes ``round-off``, ``stagnating`` and ``not converging``;
+``unsettled`` reports the longest settled run's fit with an interval widened to reach the fine-end
+slope, for diagnosis only (:func:`theorems.judges.order_verdict` accepts only ``algebraic``).
 """
 
 from __future__ import annotations
@@ -62,9 +81,20 @@ __all__ = [
     "local_orders",
     "richardson_order",
     "self_convergence_order",
+    "REGIMES",
+    "ROUND_OFF_ZONE",
 ]
 
-REGIMES = ("algebraic", "super-algebraic", "round-off", "unsettled")
+REGIMES = ("algebraic", "super-algebraic", "round-off", "unsettled", "stagnating", "not converging")
+
+ROUND_OFF_ZONE = 100.0
+"""A fine-end level may be left out as round-off only when its error is <= this times the floor."""
+
+PRIOR_DOF = 4.0
+"""Stochastic errors: degrees of freedom of the pooled spread a level's own spread is shrunk to."""
+
+DEPARTURE_Z = 3.0
+"""Standard deviations (noise model) a finer level may lie off the run's line."""
 
 
 @dataclass(frozen=True)
@@ -74,13 +104,18 @@ class OrderFit:
     order      -- fitted exponent p in e = C param^p (see the module docstring for regimes).
     ci         -- (low, high) confidence interval for p at ``confidence``.
     constant   -- fitted C (e = C param^p) on the used range, NaN when no slope was fitted.
-    regime     -- "algebraic", "super-algebraic", "round-off" or "unsettled".
+    regime     -- one of ``REGIMES``.
     used       -- indices (into the caller's arrays) of the points in the fit.
     excluded   -- index -> reason for every point left out.
     params, errors -- the caller's parameters and (mean) errors, as float64 arrays.
-    local      -- local orders between neighbouring levels in the caller's order of increasing
-                  refinement (length n - 1), for plotting and diagnosis.
+    local      -- local orders between neighbouring levels in order of increasing refinement
+                  (length n - 1), for plotting and diagnosis.
     stderr     -- standard error of the slope; ``dof`` its degrees of freedom.
+    fine_order -- slope (same sign convention as ``order``) of the finest ``min_points`` levels clear
+                  of the round-off zone (NaN when
+                  there are fewer).
+    floor      -- the round-off floor used.
+    noise      -- the standard deviation of log e the noise model assumed (NaN when not needed).
     """
 
     order: float
@@ -96,6 +131,9 @@ class OrderFit:
     dof: int
     confidence: float
     notes: tuple[str, ...] = field(default_factory=tuple)
+    fine_order: float = float("nan")
+    floor: float = float("nan")
+    noise: float = float("nan")
 
     def contains(self, p: float) -> bool:
         """True when p lies inside the confidence interval."""
@@ -109,13 +147,20 @@ class OrderFit:
         if self.regime == "super-algebraic":
             return f"super-algebraic (local orders reach {self.order:.3g} without settling)"
         if self.regime == "round-off":
-            return "round-off: errors at the floating-point floor, no slope"
-        return f"unsettled: order {self.order:.3f} [{lo:.3f}, {hi:.3f}] (local orders never agree)"
+            return f"round-off: errors within {ROUND_OFF_ZONE:g}x of the floor {self.floor:.1e}, no slope"
+        finest = float(np.min(self.errors[self.errors > 0])) if np.any(self.errors > 0) else 0.0
+        if self.regime == "stagnating":
+            return (f"stagnating: errors level off at {finest:.2e}, above round-off ({self.floor:.1e}); "
+                    f"fine-end slope {self.fine_order:.2f} after order {self.order:.2f}: no order")
+        if self.regime == "not converging":
+            return (f"not converging: errors do not fall (slope {self.order:.2f}, fine-end slope "
+                    f"{self.fine_order:.2f}, errors {np.min(self.errors):.2e}..{np.max(self.errors):.2e})")
+        return (f"unsettled: order {self.order:.3f} [{lo:.3f}, {hi:.3f}] but the fine end departs "
+                f"(fine-end slope {self.fine_order:.3f}): no settled order")
 
     def fitted(self, params) -> np.ndarray:
         """C * params**p, for drawing the fitted line."""
         return self.constant * np.asarray(params, dtype=np.float64) ** self.order
-
 
 def _validate(params, errors) -> tuple[np.ndarray, np.ndarray]:
     try:
@@ -164,6 +209,14 @@ def _ls_fit(x: np.ndarray, y: np.ndarray, w: np.ndarray | None = None):
     return a, b, y - (a + b * x), sxx
 
 
+def _slope_se(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """Unweighted fit y = a + b x: (a, b, standard error of b, Sxx); se is inf for 2 points."""
+    a, b, res, sxx = _ls_fit(x, y)
+    dof = x.size - 2
+    se = float(np.sqrt(np.sum(res**2) / dof / sxx)) if dof > 0 else np.inf
+    return float(a), float(b), se, float(sxx)
+
+
 def observed_order(
     params: Sequence[float] | np.ndarray,
     errors: Sequence[float] | np.ndarray,
@@ -193,18 +246,12 @@ def observed_order(
     if floor is not None and (not np.isfinite(floor) or floor < 0):
         raise ValueError(f"observed_order: floor must be finite and non-negative, got {floor}")
     floor_value = float(floor) if floor is not None else 100.0 * EPS * float(scale)
+    zone = ROUND_OFF_ZONE * floor_value
 
     stochastic = E.ndim == 2
     n = h.size
-    if stochastic:
-        m = E.shape[1]
-        e = E.mean(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            var_log = E.var(axis=1, ddof=1) / (m * e**2)
-    else:
-        m = 1
-        e = E
-        var_log = None
+    e = E.mean(axis=1) if stochastic else E
+    m = E.shape[1] if stochastic else 1
 
     notes: list[str] = []
     positive = e > 0
@@ -222,24 +269,41 @@ def observed_order(
     # coarse -> fine ordering: for p > 0 the fine end is the small parameter.
     order_idx = np.argsort(h)[::-1] if direction > 0 else np.argsort(h)
     hs, es = h[order_idx], e[order_idx]
-    vs = var_log[order_idx] if stochastic else None
+    Es = E[order_idx] if stochastic else None
     local_sorted = local_orders(hs, es)
-    local_caller = local_sorted  # reported in order of refinement
 
     excluded: dict[int, str] = {}
     above = (es > floor_value) & (es > 0)
+    clear = es > zone
+    x = np.log(hs)
+    y = np.full(n, -np.inf)
+    y[es > 0] = np.log(es[es > 0])
 
-    def result(order, ci, const, regime, used_sorted, stderr=np.nan, dof=0):
+    def fine_slope(with_sd: bool = False):
+        """Oriented slope of the finest min_points levels clear of the round-off zone (and, with
+        ``with_sd``, its standard deviation under the noise model)."""
+        idx = np.flatnonzero(clear)[-min_points:]
+        if idx.size < min_points:
+            return (float("nan"), 0.0) if with_sd else float("nan")
+        _, b_f, _, sxx_f = _ls_fit(x[idx], y[idx])
+        sd_f = float(np.max(sigma_k[idx])) / float(np.sqrt(sxx_f))
+        return (float(direction * b_f), sd_f) if with_sd else float(direction * b_f)
+
+    def result(order, ci, const, regime, used_sorted, stderr=np.nan, dof=0, reason_fine=None):
         used_set = set(int(i) for i in used_sorted)
+        last = max(used_set) if used_set else -1
         for k in range(n):
             if k in used_set or int(order_idx[k]) in excluded:
                 continue
             if not above[k]:
-                reason = f"round-off (error {es[k]:.2e} at or below floor {floor_value:.2e})"
-            elif used_set and k > max(used_set):
-                reason = "past the asymptotic range (local orders collapse: round-off or noise)"
+                reason = f"round-off (error {es[k]:.2e} at or below the floor {floor_value:.2e})"
+            elif used_set and k > last and reason_fine is not None:
+                reason = reason_fine
+            elif used_set and k > last and not clear[k]:
+                reason = (f"round-off (error {es[k]:.2e} within {ROUND_OFF_ZONE:g}x of the floor "
+                          f"{floor_value:.2e}, off the fitted line)")
             elif used_set and k < min(used_set):
-                reason = "pre-asymptotic (local orders not yet settled)"
+                reason = "pre-asymptotic (coarse end, before the local orders settle)"
             else:
                 reason = f"not in a settled range (regime {regime})"
             excluded[int(order_idx[k])] = reason
@@ -252,41 +316,40 @@ def observed_order(
             excluded=dict(sorted(excluded.items())),
             params=h,
             errors=e,
-            local=local_caller,
+            local=local_sorted,
             stderr=float(stderr),
             dof=int(dof),
             confidence=float(confidence),
             notes=tuple(notes),
+            fine_order=direction * fine_slope(),
+            floor=floor_value,
+            noise=noise[0],
         )
 
+    noise = [float("nan")]
     candidates = np.flatnonzero(above)
     if candidates.size < min_points:
         notes.append(f"only {candidates.size} level(s) above the round-off floor {floor_value:.2e}")
         return result(np.nan, (np.nan, np.nan), np.nan, "round-off", [])
 
-    x = np.log(hs)
-    y = np.full(n, -np.inf)
-    y[es > 0] = np.log(es[es > 0])
-
-    # Noise of log e: from the seed spread, or (deterministic) a robust estimate from second
-    # differences of log e along levels above the floor, which vanish for an exact power law
-    # on a geometric ladder (and are small otherwise): sd(second difference) = sqrt(6) sigma.
+    # Noise of log e at each level (see the module docstring).
     if stochastic:
-        sigma_log = np.sqrt(np.where(np.isfinite(vs), vs, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel_var = Es.var(axis=1, ddof=1) / es**2
+        ok = np.isfinite(rel_var)
+        sigma = float(np.sqrt(np.mean(rel_var[ok]) / m)) if np.any(ok) else 0.0
+        # each level's own spread (m - 1 dof) shrunk towards the pool with PRIOR_DOF dof: with 2 or
+        # 3 seeds mostly the pool, with 10 or more mostly the level's own
+        own = np.where(ok, rel_var, np.mean(rel_var[ok]) if np.any(ok) else 0.0) / m
+        sigma_k = np.sqrt(((m - 1) * own + PRIOR_DOF * sigma**2) / (m - 1 + PRIOR_DOF))
     else:
-        # Median absolute second difference over the finer half of the levels above the floor:
-        # about zero (not about the median), and away from the coarse end, because curvature of
-        # a pre-asymptotic range is not noise and dies out towards the fine end while noise does not.
-        # Levels within three decades of the floor are left out too: round-off is not the noise
-        # of the study, and there it would pass for noise and widen the settling allowance.
-        clear = es > 1e3 * floor_value
-        ya = y[clear] if np.count_nonzero(clear) >= 5 else y[above]
-        d2 = np.diff(ya, 2)[(ya.size - 2) // 2 :] if ya.size >= 5 else np.zeros(0)
-        sigma = float(1.4826 * np.median(np.abs(d2)) / np.sqrt(6.0)) if d2.size >= 2 else 0.0
-        sigma_log = np.full(n, sigma)
-
-    def local_sd(k: int) -> float:
-        return float(np.sqrt(sigma_log[k] ** 2 + sigma_log[k + 1] ** 2) / abs(x[k + 1] - x[k]))
+        yc = y[clear] if np.count_nonzero(clear) >= 6 else y[above]
+        d3 = np.diff(yc, 3)
+        sigma = float(1.4826 * np.median(np.abs(d3)) / np.sqrt(20.0)) if d3.size >= 2 else 0.0
+    if not stochastic:
+        sigma_k = np.full(n, sigma)
+    noise[0] = sigma
+    local_sd = np.sqrt(sigma_k[:-1] ** 2 + sigma_k[1:] ** 2) / np.abs(np.diff(x))
 
     # Super-algebraic convergence first: local orders (oriented) that grow at every level, with
     # increments that do not die out (a pre-asymptotic approach to a fixed order has increments
@@ -329,78 +392,183 @@ def observed_order(
             ci = (top, np.inf) if direction > 0 else (-np.inf, top)
             return result(top, ci, np.nan, "super-algebraic", list(candidates))
 
-    # Candidate runs: consecutive levels, all above the floor.
+    lo_q = 0.5 + confidence / 2.0
+    xa, ya = x[candidates], y[candidates]
+    a_all, b_all, se_all, _ = _slope_se(xa, ya)
+
+    def not_converging(why: str):
+        every_in_zone = not np.any(clear)
+        regime = "round-off" if every_in_zone else "not converging"
+        notes.append(why + (f"; every level is within {ROUND_OFF_ZONE:g}x of the floor" if every_in_zone else ""))
+        return result(b_all, (np.nan, np.nan), np.exp(a_all), regime, list(candidates),
+                      se_all, xa.size - 2)
+
+    if not direction * b_all > settle_tol:
+        return not_converging(f"errors do not fall towards the fine end (slope {b_all:.3g} over all levels)")
+
+    # Candidate runs: consecutive levels with positive errors, min_points of them above the floor,
+    # on which the errors fall (oriented slope > settle_tol) and the local orders agree.
     best: tuple[int, int] | None = None
+    flat_run = False
     for i in range(n):
         for j in range(i + min_points - 1, n):
             if not np.all(es[i : j + 1] > 0):
                 break
             if np.count_nonzero(above[i : j + 1]) < min_points:
-                continue  # a run must stand on at least min_points levels above the floor
-            xs, ys = x[i : j + 1], y[i : j + 1]
-            w = None if not stochastic else 1.0 / np.maximum(vs[i : j + 1], 1e-300)
-            _, b, _, _ = _ls_fit(xs, ys, w)
-            if direction * b <= 0:
-                continue  # errors do not fall towards the fine end: not a convergence range
-            # Settled: the local orders of the run agree with each other (their spread) to within
-            # settle_tol plus what the noise allows (3 sd of a difference of two local orders).
+                continue
             run = local_sorted[i:j]
             if not np.all(np.isfinite(run)):
                 continue
-            allowance = settle_tol + 3.0 * np.sqrt(2.0) * max(local_sd(k) for k in range(i, j))
+            allowance = settle_tol + 3.0 * np.sqrt(2.0) * float(np.max(local_sd[i:j]))
             if np.ptp(run) > allowance:
                 continue
+            _, b, _, _ = _ls_fit(x[i : j + 1], y[i : j + 1])
+            if direction * b <= settle_tol:
+                flat_run = flat_run or bool(np.all(clear[i : j + 1]))
+                continue  # errors do not fall on this run: not a convergence range
             length = j - i + 1
             if best is None or length > best[1] - best[0] + 1 or (
                 length == best[1] - best[0] + 1 and j > best[1]
             ):
                 best = (i, j)
 
-    lo_q = 0.5 + confidence / 2.0
+    def classify_fine(b_ref: float) -> str:
+        """Regime of a fine end that is off the settled line: stagnating, not converging, unsettled."""
+        pf, sd = fine_slope(with_sd=True)
+        if np.isfinite(pf) and pf + DEPARTURE_Z * sd < -settle_tol:
+            return "not converging"
+        if (np.isfinite(pf) and pf + DEPARTURE_Z * sd <= 0.5 * b_ref) or (flat_run and not np.isfinite(pf)):
+            return "stagnating"
+        return "unsettled"
+
     if best is None:
-        xa, ya = x[candidates], y[candidates]
-        pa = local_sorted[[k for k in range(n - 1) if above[k] and above[k + 1]]]
-        _, b_all, _, _ = _ls_fit(xa, ya)
-        finite = pa[np.isfinite(pa)]
-        if direction * b_all <= 0 or not np.isfinite(b_all):
-            notes.append("errors do not decrease towards the fine end")
-            return result(np.nan, (np.nan, np.nan), np.nan, "round-off", [])
-        a, b, res, sxx = _ls_fit(xa, ya)
+        a, b, se = a_all, b_all, se_all
         dof = xa.size - 2
-        s2 = np.sum(res**2) / dof if dof > 0 else np.inf
-        se = np.sqrt(s2 / sxx)
+        pa = local_sorted[pairs]
+        finite = pa[np.isfinite(pa)]
         half = stats.t.ppf(lo_q, max(dof, 1)) * se + (np.ptp(finite) / 2 if finite.size else 0.0)
+        regime = "stagnating" if flat_run and classify_fine(direction * b) != "unsettled" else classify_fine(direction * b)
         notes.append("no run of settled local orders: fit over all levels above the floor")
-        return result(b, (b - half, b + half), np.exp(a), "unsettled", list(candidates), se, dof)
+        ci = (b - half, b + half) if regime == "unsettled" else (np.nan, np.nan)
+        return result(b, ci, np.exp(a), regime, list(candidates), se, dof)
 
     i, j = best
+    a, b, se, sxx = _slope_se(x[i : j + 1], y[i : j + 1])
+    npts = j - i + 1
+    xbar = float(np.mean(x[i : j + 1]))
+
+    # Towards the fine end: every finer level clear of the round-off zone must lie on the run's
+    # line within the noise model; finer levels inside the zone join while they do, and are left
+    # out as round-off from the first that does not.
+    end = j
+    off: list[int] = []
+    zone_stop = False
+    for k in range(j + 1, n):
+        if es[k] <= 0:
+            zone_stop = True
+            continue
+        pred_var = sigma**2 * (1.0 / npts + (x[k] - xbar) ** 2 / sxx)
+        tol_k = settle_tol * abs(x[k] - x[j]) + DEPARTURE_Z * np.sqrt(sigma_k[k] ** 2 + pred_var)
+        on_line = abs(y[k] - (a + b * x[k])) <= tol_k
+        if not clear[k]:
+            if zone_stop or not on_line or not above[k]:
+                zone_stop = True
+            else:
+                end = k
+            continue
+        if zone_stop:
+            off.append(k)  # a level clear of the zone after the round-off stop: not round-off
+            continue
+        end = k
+        if not on_line:
+            off.append(k)
+    last_clear = int(np.flatnonzero(clear)[-1]) if np.any(clear) else -1
+    departs = last_clear in off
+    if not departs and end > j:
+        # The extended run must still fall and its own fine end must agree with its slope.
+        a2, b2, _, _ = _slope_se(x[i : end + 1], y[i : end + 1])
+        tail = [k for k in range(i, end + 1) if clear[k]][-min_points:]
+        pf_run = _ls_fit(x[tail], y[tail])[1] if len(tail) == min_points else b2
+        sd_tail = float(np.max(sigma_k[tail])) / np.sqrt(max(_ls_fit(x[tail], y[tail])[3], 1e-300)) if len(tail) == min_points else 0.0
+        if direction * b2 <= settle_tol or abs(pf_run - b2) > settle_tol + DEPARTURE_Z * sd_tail:
+            departs = True
+    if departs:
+        regime = classify_fine(direction * b)
+        pf = fine_slope()
+        notes.append(
+            f"the fine end departs from the settled run (order {b:.3f} on levels {i}..{j} of {n}): "
+            f"fine-end slope {direction * pf if np.isfinite(pf) else float('nan'):.3f}"
+        )
+        if regime == "unsettled":
+            half = stats.t.ppf(lo_q, max(npts - 2, 1)) * se
+            lo, hi = b - half, b + half
+            if np.isfinite(pf):
+                lo, hi = min(lo, direction * pf), max(hi, direction * pf)
+            ci = (lo, hi)
+        else:
+            ci = (np.nan, np.nan)
+        reason = f"fine end departs from the fitted slope (regime {regime})"
+        return result(b, ci, np.exp(a), regime, list(range(i, j + 1)), se, npts - 2, reason_fine=reason)
+    if off:
+        notes.append(f"level(s) {off} lie off the run's line but the fine end returns to it: kept in the fit")
+    i, j = i, end
     idx = list(range(i, j + 1))
     xs, ys = x[i : j + 1], y[i : j + 1]
     npts = j - i + 1
+    a, b, se, sxx = _slope_se(xs, ys)
     if stochastic:
-        w = 1.0 / np.maximum(vs[i : j + 1], 1e-300)
-        a, b, res, sxx = _ls_fit(xs, ys, w)
-        chi2 = float(np.sum(w * res**2))
-        dof_res = npts - 2
-        inflation = max(1.0, chi2 / dof_res) if dof_res > 0 else 1.0
-        se = np.sqrt(inflation / sxx)
-        dof = (m - 1) if inflation <= 1.0 else max(dof_res, 1)
-        if inflation > 1.0:
-            notes.append(f"residual scatter exceeds the seed spread by a factor {inflation:.2f}: variance inflated")
+        # Weighted by the noise model (1 / sigma_k^2: the pool, or a noisier level's own spread);
+        # the residual standard error of that fit, against the jackknife over seeds (leave one
+        # seed out, refit the log of the mean on the same levels with the same weights).
+        w = 1.0 / np.maximum(sigma_k[i : j + 1], 1e-300) ** 2
+        a, b, res, sxx_w = _ls_fit(xs, ys, w)
+        se = float(np.sqrt(np.sum(w * res**2) / max(npts - 2, 1) / sxx_w))
+        keep = [np.delete(Es[i : j + 1], s, axis=1).mean(axis=1) for s in range(m)]
+        if all(np.all(v > 0) for v in keep):
+            bs = np.array([_ls_fit(xs, np.log(v), w)[1] for v in keep])
+            se_jack = float(np.sqrt((m - 1) / m * np.sum((bs - bs.mean()) ** 2)))
+            if se_jack >= se or npts < 4:
+                se, dof = se_jack, m - 1
+            else:
+                # The levels scatter about the line more than the seeds explain (seeds that share
+                # structure within a level): the residual standard error, with n - 2 dof.
+                notes.append(f"residual scatter exceeds the seed spread (slope s.e. {se:.2g} > jackknife {se_jack:.2g})")
+                dof = npts - 2
+        else:
+            notes.append("a seed's errors vanish on the run: slope error from the residuals")
+            dof = npts - 2
+        half = float(stats.t.ppf(lo_q, dof) * se)
     else:
-        a, b, res, sxx = _ls_fit(xs, ys)
         dof = npts - 2
-        s2 = float(np.sum(res**2) / dof)
-        se = np.sqrt(s2 / sxx)
-    # Deterministic errors: the t interval measures scatter, not the drift of local orders that
-    # are still settling, so the half-width also covers the larger of the distance from the fit
-    # to the finest local order and half the spread of the run's local orders.
-    drift = 0.0 if stochastic else max(abs(b - local_sorted[j - 1]), 0.5 * float(np.ptp(local_sorted[i:j])))
-    half = float(stats.t.ppf(lo_q, dof) * se + drift)
+        # Deterministic errors: the t interval measures scatter, not the drift of local orders that
+        # are still settling, so the half-width also covers the larger of the distance from the fit
+        # to the finest local order and half the spread of the run's local orders.
+        drift = max(abs(b - local_sorted[j - 1]), 0.5 * float(np.ptp(local_sorted[i:j])))
+        half = float(stats.t.ppf(lo_q, dof) * se + drift)
     # Never narrower than the round-off of the slope itself (logs carry absolute errors ~ eps
     # |log e|, which the least-squares sums pass on as ~ eps max|log e| / sqrt(Sxx)): an exact
     # power law must contain its own order.
     half = max(half, 10.0 * EPS * (1.0 + float(np.max(np.abs(ys)))) / float(np.sqrt(sxx)))
+    tail_orders = direction * local_sorted[max(i, j - 3) : j]
+    # decaying beyond the noise: a difference of neighbouring local orders has sd sqrt(6) sigma / dx
+    noise_step = DEPARTURE_Z * np.sqrt(6.0) * float(np.max(sigma_k[i : j + 1])) / float(np.min(np.abs(np.diff(x[i : j + 1]))))
+    # (or geometrically, each at most 0.85 of the one before: the approach to a floor, which a
+    # short ladder's noise estimate, inflated by the bend itself, would otherwise hide)
+    decaying = tail_orders.size >= 2 and bool(
+        np.all(np.diff(tail_orders) < -noise_step)
+        or (np.all(tail_orders > 0) and np.all(tail_orders[1:] <= 0.85 * tail_orders[:-1]))
+    )
+    if not stochastic and decaying and direction * b - half <= 0:
+        # Deterministic errors whose local orders decay at the fine end and whose interval reaches
+        # order 0 have not been shown to fall: the run approaches a floor (or stops falling).
+        coarse_fell = i >= 1 and direction * _ls_fit(x[: i + 1], y[: i + 1])[1] > direction * b + settle_tol
+        regime = "stagnating" if coarse_fell else "unsettled"
+        notes.append(f"the interval of the finest settled run reaches order 0 (order {b:.3f} +- {half:.3f})")
+        ci = (np.nan, np.nan) if regime == "stagnating" else (b - half, b + half)
+        return result(b, ci, np.exp(a), regime, idx, se, dof,
+                      reason_fine=f"fine end departs from the fitted slope (regime {regime})")
+    if i > 0:
+        notes.append(f"{i} coarse level(s) pre-asymptotic")
     return result(b, (b - half, b + half), np.exp(a), "algebraic", idx, se, dof)
 
 

@@ -10,7 +10,8 @@ bound in the library is judged by the same rule (CONTRIBUTING.md section 2):
   down), fitted over at least ``min_decades`` decades of the parameter.
 * :func:`bound_verdict` -- measured / bound <= 1 in every case; measured = the worst ratio.
 * :func:`regime_verdict` -- the estimator reports a regime (super-algebraic, round-off) rather than
-  a slope.
+  a slope. An order verdict never holds in the regimes ``unsettled``, ``stagnating`` (a floor above
+  round-off) or ``not converging``: there the fine end has bent away from any settled slope.
 
 Each returns a :class:`theorems.registry.Verdict` whose evidence the matching ``plot_*`` draws.
 """
@@ -86,6 +87,15 @@ def _decades(fit: OrderFit) -> float:
     return float(np.log10(p.max() / p.min()))
 
 
+_REGIME_WHY = {
+    "unsettled": ": the fine end departs from the settled slope",
+    "stagnating": ": the errors level off above round-off",
+    "not converging": ": the errors do not fall",
+    "round-off": ": errors at the round-off floor",
+    "super-algebraic": ": faster than any power, no slope",
+}
+
+
 def order_verdict(
     fit: OrderFit,
     expected_order: float,
@@ -101,7 +111,9 @@ def order_verdict(
     span = _decades(fit)
     reasons = []
     if fit.regime != "algebraic":
-        reasons.append(f"regime {fit.regime}")
+        reasons.append(f"regime {fit.regime}" + _REGIME_WHY.get(fit.regime, ""))
+    if not (np.isfinite(fit.ci[0]) and np.isfinite(fit.ci[1])):
+        reasons.append("no finite interval")
     if not fit.contains(expected_order):
         reasons.append(f"interval misses {expected_order:g}")
     if exclude is not None and fit.contains(exclude):
@@ -123,7 +135,13 @@ def order_verdict(
 
 def regime_verdict(fit: OrderFit, regime: str, *, expected: str, extra: dict | None = None,
                    xlabel: str = "h", ylabel: str = "error") -> Verdict:
-    """The estimator must report ``regime`` (e.g. super-algebraic, round-off) and not a slope."""
+    """The estimator must report ``regime`` (e.g. super-algebraic, round-off) and not a slope.
+
+    Only the slope-free regimes can be asked for: an ``algebraic`` order is judged by
+    :func:`order_verdict`, and ``unsettled``/``stagnating``/``not converging`` are failures, never
+    what a claim predicts."""
+    if regime not in ("super-algebraic", "round-off"):
+        raise ValueError(f"regime_verdict: regime must be 'super-algebraic' or 'round-off', got {regime!r}")
     holds = fit.regime == regime
     evidence = fit_evidence(fit) | {"expected_regime": regime, "xlabel": xlabel, "ylabel": ylabel}
     if extra:

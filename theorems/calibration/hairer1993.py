@@ -1,8 +1,9 @@
 """Hairer, Norsett & Wanner, *Solving ODEs I* (2nd ed., 1993), sections II.1-II.3: explicit Euler
 is order 1, the classical Runge-Kutta method order 4.
 
-Calibration claims; negative controls: an Euler step with a 1% step error, and an RK4 with its
-weights permuted (still consistent, but only order 2 or lower).
+Calibration claims; negative controls: an Euler step with a 0.03% step error (y + 1.0003 h f:
+inconsistent, its error levels off at ~6e-4, where the fine end of the ladder decides), and an RK4
+with its weights permuted (still consistent, but only order 2 or lower).
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ def _linear_rhs(t, y):
 
 
 def _scaled_euler_step(f, t, y, h):
-    """Negative control: an Euler step whose step is 1% too long (inconsistent: order 0)."""
-    return y + 1.01 * h * f(t, y)
+    """Negative control: an Euler step whose step is 0.03% too long (inconsistent: order 0).
+
+    Near the claim: over the coarse half of the ladder it is indistinguishable from Euler (order
+    1.04); only the fine end, where the O(3e-4) inconsistency takes over, shows the floor."""
+    return y + 1.0003 * h * f(t, y)
 
 
 def _permuted_rk4_step(f, t, y, h):
@@ -70,7 +74,7 @@ register(Claim(
     expected="order 1 (95% CI), excluding 0",
     study=partial(study_ode_order, step=euler_step, claimed=1),
     plot=plot_order,
-    controls={"Euler with a 1% step error": partial(study_ode_order, step=_scaled_euler_step, claimed=1)},
+    controls={"Euler with a 0.03% step error (1.0003 h f)": partial(study_ode_order, step=_scaled_euler_step, claimed=1)},
 ))
 
 register(Claim(
