@@ -122,12 +122,33 @@ def _measure(T, y0, y_star, alpha, solver, max_iter=4000):
     return "converged", _ls_rate(errs[inside[0]: inside[-1] + 1])
 
 
+def _n_measurable_convergent(mu: np.ndarray) -> int:
+    """How many dampings in _ALPHAS study_contraction would measure as convergent cases (rho below
+    0.995, dominant mode resolvable, rate measurable): decided from the spectrum alone."""
+    count = 0
+    for a in _ALPHAS:
+        rho = predicted_contraction(mu, a)
+        count += int(rho < 0.995 and _resolvable(mu, a) and _measurable(rho))
+    return count
+
+
 def _linear_case(seed: int, n: int):
     """Trapezoid-Nystrom matrix of the positional ANIE kernel scaled to spectral radius 1.6 with
-    max Re mu < 1 (so damping can rescue it)."""
+    max Re mu < 1 (so damping can rescue it). A kernel whose spectrum leaves fewer than three
+    measurable convergent dampings is redrawn (kernel seed 6000 + seed + 100000 t, t = 1..8,
+    decided from the spectrum, before any iteration): at seed 2 all four nonzero eigenvalues
+    have modulus 1.6 and one pair Re mu = 0.897, so rho(alpha) >= 0.997 for every alpha."""
+    for t in range(9):
+        case = _linear_draw(seed, n, 6000 + seed + 100_000 * t)
+        if _n_measurable_convergent(case[3]) >= 3:
+            break
+    return case
+
+
+def _linear_draw(seed: int, n: int, kernel_seed: int):
     f, _ = _free_term(seed)
     x, w = trapezoid_nodes_weights(0.0, 1.0, n)
-    kern = random_anie_kernel(2, 3, 6000 + seed)
+    kern = random_anie_kernel(2, 3, kernel_seed)
     M = nystrom_matrix(linear_kernel(kern), x, w)
     mu = np.linalg.eigvals(M)
     factor = 1.6 / np.max(np.abs(mu))
