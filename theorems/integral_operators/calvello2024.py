@@ -432,6 +432,10 @@ def study_grid_rule(profile: str, seed: int, rule: str = "midpoint", claimed: st
     top = 14 if profile == "fast" else 16  # strongly peaked kernels need N >> 1 to be asymptotic
     if p_claim == 2.0:
         top -= 1
+    if rule.startswith("graded"):
+        # the map coarsens the grid by up to max phi' = 2.3 near x = 1: N = 8..32 were pre-asymptotic
+        # (seeds 2, 6, 12: 2.1 decades, no slack; seed 12 spanned 1.8 before the rates rework)
+        top += 1
     ns = 2 ** np.arange(3, top + 1)
     errs, diffs = [], []
     for n in ns:
@@ -725,9 +729,18 @@ def study_tno(profile: str, seed: int, rule: str = "midpoint") -> Verdict:
     from numerics.quadrature import closed_equal_nodes_weights, midpoint_nodes_weights
     from numerics.rates import self_convergence_order
 
-    field = random_field(2, 1, 3000 + seed)
-    params = random_tno(2, 1, 4, 3, 4000 + seed, d_out=2)
     xq = np.linspace(0.05, 0.95, 7)[:, None]
+    # The fit must start by N ~ 20 to span 2 decades below N = 2048 (an 8192 level would cost ~7 s
+    # CPU): a draw that the coarse grids do not resolve (midpoint N = 16 vs 32 differ by more than
+    # 0.5% of the output scale; seeds 9 and 20: 0.8%, 5%, with N = 8, 16 pre-asymptotic) is redrawn,
+    # bounded and seeded, for claim and control alike (a resolution test, not the rate).
+    for t in range(9):
+        field = random_field(2, 1, 3000 + seed + 100_000 * t)
+        params = random_tno(2, 1, 4, 3, 4000 + seed + 100_000 * t, d_out=2)
+        coarse = [tno_apply(params, field, xq, x[:, None], w)
+                  for x, w in (midpoint_nodes_weights(0.0, 1.0, m) for m in (16, 32, 64))]
+        if np.max(np.abs(coarse[0] - coarse[1])) <= 5e-3 * np.max(np.abs(coarse[2])):
+            break
     ns = 2 ** np.arange(3, 13 if profile == "fast" else 14)
     sols = []
     for n in ns:
