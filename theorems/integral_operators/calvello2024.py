@@ -356,8 +356,14 @@ def _derivative(field, params, xq, y: np.ndarray, order: int):
     raise ValueError(f"order must be 1 or 2, got {order}")
 
 
-def _grid_limit(field, params, xq):
-    nodes, weights = _gl_rule(1, 64)
+def _grid_limit(field, params, xq, panels: int = 1):
+    """A(u)(x) by Gauss-Legendre, 64 points (``panels`` = 1) or ``panels`` panels of 32 points."""
+    if panels == 1:
+        nodes, weights = _gl_rule(1, 64)
+    else:
+        parts = [gauss_legendre_nodes_weights(p / panels, (p + 1) / panels, 32) for p in range(panels)]
+        nodes = np.concatenate([x for x, _ in parts])[:, None]
+        weights = np.concatenate([w for _, w in parts])
     w, v = attention_integrands(field, xq, params, nodes)
     iw = w @ weights
     return (w * weights) @ v / iw[:, None], iw
@@ -438,6 +444,10 @@ def study_grid_rule(profile: str, seed: int, rule: str = "midpoint", claimed: st
     top = 14 if profile == "fast" else 16  # strongly peaked kernels need N >> 1 to be asymptotic
     if p_claim == 2.0:
         top -= 1
+    if rule.startswith("graded"):
+        # the map coarsens the grid by up to max phi' = 2.3 near x = 1: N = 8..32 were pre-asymptotic
+        # (seeds 2, 6, 12: 2.1 decades, no slack; seed 12 spanned 1.8 before the rates rework)
+        top += 1
     ns = 2 ** np.arange(3, top + 1)
     errs, diffs = [], []
     for n in ns:
@@ -540,13 +550,26 @@ register(Claim(
 
 
 def study_grid_periodic(profile: str, seed: int, periodic: bool = True) -> Verdict:
-    """Periodic field, N equispaced nodes with weights 1/N: error faster than any power of 1/N."""
+    """Periodic field, N equispaced nodes with weights 1/N: error faster than any power of 1/N.
+
+    Field frequencies 2 pi k, |k| <= 2: a draw with every k = 0 (a constant field, probability
+    1/125, e.g. seed 14) makes attention exact at every N, so it is redrawn (bounded, deterministic
+    in the seed). Reference: 16 panels x 32 Gauss-Legendre points (agrees with 32 x 32 to 2e-15 over
+    seeds 0-199; the single 64-point rule of the other grid claims is off by up to 4e-4 for these
+    oscillatory, peaked integrands, a false floor).
+    """
     field, params = _problem(1, seed, periodic=periodic)
+    for t in range(1, 9):
+        if np.any(field.frequencies != 0.0):
+            break
+        field = random_field(3, 1, 1000 + seed + 100_000 * t, periodic=periodic)
     xq = _GRID_QUERIES
-    limit, _ = _grid_limit(field, params, xq)
-    # Step 4: on a ladder with a constant step exp(-cN) gives local orders that grow at every level
-    # (the geometric rate also has an even/odd oscillation that a unit step would expose).
-    ns = np.arange(4, 49 if profile == "fast" else 65, 4)
+    limit, _ = _grid_limit(field, params, xq, panels=16)
+    # Step 2: on a ladder with a constant step exp(-cN) gives local orders that grow at every level;
+    # the geometric rate has an even/odd oscillation (integer frequencies alias differently on odd
+    # and even N) that an odd step would expose. N from 2: fields whose error reaches round-off by
+    # N ~ 12 (seed 15) still show >= 5 levels; up to 64 (fast): strongly peaked kernels start late.
+    ns = np.arange(2, 65 if profile == "fast" else 97, 2)
     errs = []
     for n in ns:
         nodes, weights = _grid_rule("periodic", int(n))
@@ -750,9 +773,18 @@ def study_tno(profile: str, seed: int, rule: str = "midpoint") -> Verdict:
     from numerics.quadrature import closed_equal_nodes_weights, midpoint_nodes_weights
     from numerics.rates import self_convergence_order
 
-    field = random_field(2, 1, 3000 + seed)
-    params = random_tno(2, 1, 4, 3, 4000 + seed, d_out=2)
     xq = np.linspace(0.05, 0.95, 7)[:, None]
+    # The fit must start by N ~ 20 to span 2 decades below N = 2048 (an 8192 level would cost ~7 s
+    # CPU): a draw that the coarse grids do not resolve (midpoint N = 16 vs 32 differ by more than
+    # 0.5% of the output scale; seeds 9 and 20: 0.8%, 5%, with N = 8, 16 pre-asymptotic) is redrawn,
+    # bounded and seeded, for claim and control alike (a resolution test, not the rate).
+    for t in range(9):
+        field = random_field(2, 1, 3000 + seed + 100_000 * t)
+        params = random_tno(2, 1, 4, 3, 4000 + seed + 100_000 * t, d_out=2)
+        coarse = [tno_apply(params, field, xq, x[:, None], w)
+                  for x, w in (midpoint_nodes_weights(0.0, 1.0, m) for m in (16, 32, 64))]
+        if np.max(np.abs(coarse[0] - coarse[1])) <= 5e-3 * np.max(np.abs(coarse[2])):
+            break
     ns = 2 ** np.arange(3, 13 if profile == "fast" else 14)
     sols = []
     for n in ns:

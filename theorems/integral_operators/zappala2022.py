@@ -39,7 +39,7 @@ from numerics.integral_equations import (
     nystrom_solve,
     predicted_contraction,
 )
-from numerics.quadrature import trapezoid_nodes_weights
+from numerics.quadrature import gauss_legendre_nodes_weights, trapezoid_nodes_weights
 from numerics.rates import observed_order
 from numerics.tolerance import constant_tolerance
 from theorems.judges import order_verdict, plot_order
@@ -124,12 +124,33 @@ def _measure(T, y0, y_star, alpha, solver, max_iter=4000):
     return "converged", _ls_rate(errs[inside[0]: inside[-1] + 1])
 
 
+def _n_measurable_convergent(mu: np.ndarray) -> int:
+    """How many dampings in _ALPHAS study_contraction would measure as convergent cases (rho below
+    0.995, dominant mode resolvable, rate measurable): decided from the spectrum alone."""
+    count = 0
+    for a in _ALPHAS:
+        rho = predicted_contraction(mu, a)
+        count += int(rho < 0.995 and _resolvable(mu, a) and _measurable(rho))
+    return count
+
+
 def _linear_case(seed: int, n: int):
     """Trapezoid-Nystrom matrix of the positional ANIE kernel scaled to spectral radius 1.6 with
-    max Re mu < 1 (so damping can rescue it)."""
+    max Re mu < 1 (so damping can rescue it). A kernel whose spectrum leaves fewer than three
+    measurable convergent dampings is redrawn (kernel seed 6000 + seed + 100000 t, t = 1..8,
+    decided from the spectrum, before any iteration): at seed 2 all four nonzero eigenvalues
+    have modulus 1.6 and one pair Re mu = 0.897, so rho(alpha) >= 0.997 for every alpha."""
+    for t in range(9):
+        case = _linear_draw(seed, n, 6000 + seed + 100_000 * t)
+        if _n_measurable_convergent(case[3]) >= 3:
+            break
+    return case
+
+
+def _linear_draw(seed: int, n: int, kernel_seed: int):
     f, _ = _free_term(seed)
     x, w = trapezoid_nodes_weights(0.0, 1.0, n)
-    kern = random_anie_kernel(2, 3, 6000 + seed)
+    kern = random_anie_kernel(2, 3, kernel_seed)
     M = nystrom_matrix(linear_kernel(kern), x, w)
     mu = np.linalg.eigvals(M)
     factor = 1.6 / np.max(np.abs(mu))
@@ -284,6 +305,22 @@ def _left_rule(a, b, n):
     return x, w
 
 
+def _well_posed_kernel(seed: int):
+    """The degenerate kernel of study_nystrom, redrawn (kernel seed 6000 + seed + 100000 t,
+    t = 1..8) while 1 - mu is within 0.1 of 0 for an eigenvalue mu of the integral operator
+    (Gauss-Legendre Nystrom matrix, 40 nodes: exact on the kernel's polynomial range). Near
+    resonance the trapezoid-Nystrom error (I - K_h)^-1 (K - K_h) y is asymptotic only once
+    h^2 |K''| << |1 - mu|: at seed 15 (|1 - mu| = 0.004) the levels n <= 8 are pre-asymptotic and the
+    fit spans 1.5 < 2 decades. Over seeds 0-199, 7 draws have |1 - mu| < 0.1."""
+    x, w = gauss_legendre_nodes_weights(0.0, 1.0, 40)
+    for t in range(9):
+        kern = random_anie_kernel(2, 3, 6000 + seed + 100_000 * t)
+        mu = np.linalg.eigvals(nystrom_matrix(linear_kernel(kern), x, w))
+        if np.min(np.abs(1.0 - mu)) >= 0.1:
+            break
+    return kern
+
+
 def study_nystrom(profile: str, seed: int, rule=trapezoid_nodes_weights) -> Verdict:
     """Trapezoid Nystrom (n = 4..512 fast) for the degenerate positional ANIE kernel against the
     exact solution; error at fixed points through the Nystrom interpolant. Constant: the error is
@@ -292,7 +329,7 @@ def study_nystrom(profile: str, seed: int, rule=trapezoid_nodes_weights) -> Verd
     within a tolerance derived from the next term of the expansion there (see the body).
     """
     f, fld = _free_term(seed)
-    kern = random_anie_kernel(2, 3, 6000 + seed)
+    kern = _well_posed_kernel(seed)
     y, C = degenerate_solution(kern, f)
 
     def fprime(x):
