@@ -98,6 +98,7 @@ def test_dropping_lam_converges_to_ols_not_ridge():
     assert np.linalg.norm(ridge_read_weights(H) - bai.ridge_solution(X, y, 0.5)) > 1e-2
 
 
+@pytest.mark.slow  # ~10 s each with the adversarial searches; `make sweep` covers seeds 0-19
 @pytest.mark.parametrize("seed", [1, 2])
 def test_claims_and_controls_for_other_seeds(seed):
     for cid in ("bai2023.ridge_gd_exact", "bai2023.ridge_contraction", "bai2023.ridge_layers"):
