@@ -110,3 +110,12 @@ def as_float_matrix(name: str, x) -> np.ndarray:
     if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
         raise ValueError(f"{name} must be 2-D (L >= 1, d >= 1), got shape {arr.shape}")
     return _check_finite(name, arr.astype(np.float64))
+
+
+def as_square_matrix(name: str, x) -> np.ndarray:
+    """``x`` as a finite float64 square matrix (n x n, n >= 1); same dtype rules as
+    :func:`as_float_array` (``TypeError`` for a complex or non-numeric dtype)."""
+    arr = _real_array(name, x)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 1:
+        raise ValueError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
+    return _check_finite(name, arr.astype(np.float64))

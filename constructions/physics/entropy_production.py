@@ -33,7 +33,7 @@ import scipy.linalg
 
 from numerics import EPS
 from numerics.random import rng
-from numerics.validation import check_int, check_positive
+from numerics.validation import as_square_matrix, check_int, check_positive
 
 __all__ = [
     "ou_stationary_covariance",
@@ -52,22 +52,12 @@ __all__ = [
 ]
 
 
-def _real_square(name: str, X) -> np.ndarray:
-    arr = np.asarray(X)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a real numeric matrix, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 1:
-        raise ValueError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return arr
 
 
 def _check_model(A, D) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validated (A, D, cholesky(D)); A Hurwitz, D symmetric positive definite."""
-    A = _real_square("A", A)
-    D = _real_square("D", D)
+    A = as_square_matrix("A", A)
+    D = as_square_matrix("D", D)
     if A.shape != D.shape:
         raise ValueError(f"A and D must have the same shape, got {A.shape} and {D.shape}")
     lam = np.linalg.eigvals(A)
@@ -213,7 +203,7 @@ def _score_fn(score, A, D) -> Callable[[np.ndarray], np.ndarray]:
         return lambda x: -x @ P.T
     if callable(score):
         return score
-    M = _real_square("score", score)
+    M = as_square_matrix("score", score)
     if M.shape != A.shape:
         raise ValueError(f"a linear score s(x) = M x needs M of shape {A.shape}, got {M.shape}")
     return lambda x: x @ M.T

@@ -29,7 +29,7 @@ import numpy as np
 
 from numerics import EPS
 from numerics.random import rng
-from numerics.validation import check_int
+from numerics.validation import as_square_matrix, check_int
 
 __all__ = [
     "tetrahedral_povm",
@@ -281,16 +281,6 @@ def _real_vector(name: str, x) -> np.ndarray:
     return arr
 
 
-def _real_square(name: str, x) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiu":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 1:
-        raise ValueError(f"{name} must be a non-empty square matrix, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-    return arr
 
 
 def evolve(P0, G, T: float, n_steps: int, method: str = "trapezoid") -> np.ndarray:
@@ -299,7 +289,7 @@ def evolve(P0, G, T: float, n_steps: int, method: str = "trapezoid") -> np.ndarr
     method "trapezoid": (I - tau G/2) P_{k+1} = (I + tau G/2) P_k (one LU factorisation);
     method "euler": P_{k+1} = (I + tau G) P_k. T >= 0 (T = 0 returns P0)."""
     P = _real_vector("P0", P0)
-    Gm = _real_square("G", G)
+    Gm = as_square_matrix("G", G)
     if Gm.shape[0] != P.size:
         raise ValueError(f"G must be {P.size} x {P.size} to act on P0, got {Gm.shape}")
     if isinstance(T, bool) or not isinstance(T, int | float | np.integer | np.floating):
@@ -330,7 +320,7 @@ def steady_state(G) -> np.ndarray:
 
     Computed from the SVD of G. A ValueError when G has no null vector (smallest singular value
     above 1e3 n eps ||G||) or a null space of dimension >= 2 (no unique steady state)."""
-    Gm = _real_square("G", G)
+    Gm = as_square_matrix("G", G)
     n = Gm.shape[0]
     _, s, vt = np.linalg.svd(Gm)
     top = max(float(s[0]), np.finfo(np.float64).tiny)
