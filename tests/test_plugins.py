@@ -302,7 +302,7 @@ def test_cache_key_depends_on_sources_versions_and_arguments(monkeypatch):
     assert "numerics.quadrature" in deps and "theorems.calibration._common" in deps
     assert "numerics" in deps and "theorems.judges" in deps
     assert "constructions.in_context.icl" not in deps
-    monkeypatch.setattr(cache, "_versions", lambda: {"numpy": "0.0"})
+    monkeypatch.setattr(cache, "_installed_versions", lambda: (("numpy", "0.0"),))
     assert cache.cache_key(CHEAP[0], "fast", 0, "theorems.calibration.davis1984") != base
 
 

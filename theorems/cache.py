@@ -88,6 +88,11 @@ def _with_parents(name: str) -> list[str]:
 
 
 def dependency_files(module: str) -> dict[str, str]:
+    return dict(_dependency_files(module))
+
+
+@lru_cache(maxsize=1024)  # one run asks once per module, not once per (claim, seed) job
+def _dependency_files(module: str) -> tuple[tuple[str, str], ...]:
     """module name -> file of ``module`` and of everything it imports inside the project.
 
     Imports are followed transitively. A parent package's ``__init__.py`` runs before its
@@ -112,7 +117,22 @@ def dependency_files(module: str) -> dict[str, str]:
             if parent_path is not None:
                 hashed[parent] = parent_path
         stack.extend(_imported_names(path, name))
-    return dict(sorted(hashed.items()))
+    return tuple(sorted(hashed.items()))
+
+
+@lru_cache(maxsize=4096)
+def _digest(path: str, mtime_ns: int, size: int) -> bytes:
+    return hashlib.sha256(Path(path).read_bytes()).digest()
+
+
+def _file_digest(path: str) -> bytes:
+    st = os.stat(path)
+    return _digest(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=1)
+def _installed_versions() -> tuple[tuple[str, str | None], ...]:
+    return tuple(_versions().items())
 
 
 def _versions() -> dict[str, str | None]:
@@ -131,9 +151,9 @@ def cache_key(claim_id: str, profile: str, seed: int, module: str, *, figure: bo
         return None
     h = hashlib.sha256()
     h.update(json.dumps({"claim": claim_id, "profile": profile, "seed": seed, "figure": figure,
-                         "versions": _versions()}, sort_keys=True).encode())
-    for name, path in dependency_files(module).items():
-        h.update(name.encode() + b"\0" + hashlib.sha256(Path(path).read_bytes()).digest())
+                         "versions": dict(_installed_versions())}, sort_keys=True).encode())
+    for name, path in _dependency_files(module):
+        h.update(name.encode() + b"\0" + _file_digest(path))
     return h.hexdigest()
 
 
