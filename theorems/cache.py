@@ -187,7 +187,8 @@ class Cache:
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=self.folder))
         try:
-            (tmp / "result.json").write_text(json.dumps(result, allow_nan=False),
+            # NaN and inf round-trip through Python's json (results.json is made strict later)
+            (tmp / "result.json").write_text(json.dumps(result, allow_nan=True),
                                              encoding="utf-8")
             for name, data in figures.items():
                 (tmp / name).write_bytes(data)
@@ -195,5 +196,5 @@ class Cache:
             if target.exists():
                 shutil.rmtree(target, ignore_errors=True)
             os.replace(tmp, target)
-        except OSError:
+        except (OSError, TypeError, ValueError):  # an unstorable result is simply not cached
             shutil.rmtree(tmp, ignore_errors=True)
