@@ -620,11 +620,12 @@ def render_appendix_tex(results, env: Mapping[str, Any], papers: Mapping[str, Pa
         lines += [rf"\section{{Family {tex(fam)}}}"]
         for key, rs in ps.items():
             p = papers.get(key) or PaperMeta(key, key, (), None, "", "", "", key, False)
+            # ragged: a long author list must not push a line past the margin
             lines += [rf"\subsection{{{tex(p.title)}}}",
-                      tex(p.author_line) + (f", {p.year}" if p.year else "")
+                      r"{\raggedright " + tex(p.author_line) + (f", {p.year}" if p.year else "")
                       + (rf", arXiv:{tex(p.arxiv)}" if p.arxiv else "")
                       + (rf"~\cite{{{p.citekey}}}" if p.has_record else "")
-                      + rf". Paper key \texttt{{{tex(key)}}}.", ""]
+                      + rf". Paper key \texttt{{{tex(key)}}}.\par}}", ""]
             for r in rs:
                 lines += _tex_claim(r, figures)
             lines.append(r"\clearpage")
