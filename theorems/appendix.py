@@ -311,8 +311,9 @@ class _signals_raise:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "theorycheck"
+    from theorems.cache import user_cache_dir
+
+    return user_cache_dir()
 
 
 def last_appendix() -> Path | None:

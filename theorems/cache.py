@@ -34,18 +34,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["VERSIONED", "default_dir", "dependency_files", "cache_key", "Cache"]
+__all__ = ["VERSIONED", "user_cache_dir", "default_dir", "dependency_files", "cache_key", "Cache"]
 
 VERSIONED = ("numpy", "scipy", "jax", "jaxlib", "matplotlib", "mpmath", "optax", "sympy")
 PROJECT_PACKAGES = ("numerics", "constructions", "theorems")
 
 
-def default_dir() -> Path:
-    env = os.environ.get("THEORYCHECK_CACHE")
-    if env:
-        return Path(env)
+def user_cache_dir() -> Path:
+    """theorycheck's folder under the user's cache home ($XDG_CACHE_HOME or ~/.cache)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "theorycheck"
+
+
+def default_dir() -> Path:
+    """The verdict cache: $THEORYCHECK_CACHE, else :func:`user_cache_dir`."""
+    env = os.environ.get("THEORYCHECK_CACHE")
+    return Path(env) if env else user_cache_dir()
 
 
 @lru_cache(maxsize=4096)
