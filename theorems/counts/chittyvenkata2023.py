@@ -47,6 +47,8 @@ from numerics.rates import observed_order
 from numerics.tolerance import EPS, compare
 from theorems.counts._common import count_verdict, matrix_size, traced_macs, tree_size
 from theorems.judges import (
+    Axis,
+    adversarial_search,
     bound_verdict,
     identity_verdict,
     order_verdict,
@@ -264,7 +266,52 @@ def _floor_quantize(x, bits, lo, hi):
     return np.clip(np.floor(x / s) + z, 0, levels).astype(np.int64), s, z
 
 
-def study_quantization(profile: str, seed: int, *, truncate: bool = False) -> Verdict:
+QUANT_SPACE = {
+    "bits": Axis(1, 32, integer=True),  # every width quantize_affine accepts
+    "magnitude": Axis(1e-3, 1e6, log=True),  # |centre| of the range
+    "sign": Axis(-1.0, 1.0),  # sign of the centre
+    "width": Axis(1e-3, 1e6, log=True),  # hi - lo
+    "left": Axis(0.0, 1.0),  # share of the width below the centre
+    "cell": Axis(0.0, 1.0),  # which code of 0 .. 2^b - 1
+    "offset": Axis(-0.5, 0.5),  # where in that code's cell, in units of s (+-0.5: the rounding midpoints)
+}
+
+
+def _quantization_bound(s: float, lo: float, hi: float, bound_scale: float) -> float:
+    """bound_scale s/2 + 4 eps max(|lo|, |hi|): the claim's s/2 and the float rounding of x/s, of the
+    zero point's product and of the reconstruction (each within eps max(|lo|, |hi|), c = 4)."""
+    return bound_scale * s / 2 + 4 * EPS * max(abs(lo), abs(hi))
+
+
+def quantization_ratio(*, bits: int, magnitude: float, sign: float, width: float, left: float, cell: float,
+                       offset: float, truncate: bool = False, bound_scale: float = 1.0) -> float:
+    """|x - dequant(quant(x))| / (bound_scale s/2 + float slack) at one admissible point: the range
+    [lo, hi] = centre - left width .. + (1 - left) width, and x placed ``offset`` cells from code
+    ``round(cell (2^b - 1))`` of the quantiser's own grid s (k - z), clipped into [lo, hi] (so the
+    ends, where the codes clip, are reached too)."""
+    centre = (1.0 if sign >= 0 else -1.0) * magnitude
+    lo = centre - left * width
+    hi = lo + width
+    levels = 2**bits - 1
+    s = (hi - lo) / levels
+    z = int(np.round(-lo / s))
+    x = float(np.clip(s * (round(cell * levels) - z + offset), lo, hi))
+    q, s, z = (_floor_quantize(np.array([x]), bits, lo, hi) if truncate
+               else cp.quantize_affine(np.array([x]), bits, lo, hi))
+    err = float(np.abs(cp.dequantize(q, s, z) - x)[0])
+    return err / _quantization_bound(s, lo, hi, bound_scale)
+
+
+def _quantization_budget(profile: str) -> dict:
+    return {"starts": 6, "evaluations": 60} if profile == "fast" else {"starts": 20, "evaluations": 120}
+
+
+def study_quantization(profile: str, seed: int, *, truncate: bool = False, bound_scale: float = 1.0) -> Verdict:
+    """Sweep: 30 (fast) / 300 (full) drawn ranges and widths, each at its grid midpoints, both ends
+    and 200 uniform points. Adversarial search (:func:`theorems.judges.adversarial_search`) over the
+    bit width (1..32), the range's centre (+-1e-3..1e6) and width (1e-3..1e6) and the point's code
+    and offset in its cell (:func:`quantization_ratio`). ``bound_scale = 0.5`` (the s/2 halved) is
+    the control the search must break; truncation (floor) is the other."""
     g = rng(seed)
     labels, errs, bounds = [], [], []
     for _ in range(30 if profile == "fast" else 300):
@@ -273,16 +320,21 @@ def study_quantization(profile: str, seed: int, *, truncate: bool = False) -> Ve
         lo, hi = centre - width * g.uniform(0, 1), centre + width * g.uniform(0.01, 1)
         s = (hi - lo) / (2**bits - 1)
         grid = lo + s * np.arange(0, min(2**bits, 4096))
-        # attack: the midpoints between grid points and the ends, plus uniform draws
+        # the midpoints between grid points and the ends, plus uniform draws
         x = np.concatenate([[lo, hi], (grid[:-1] + grid[1:]) / 2, g.uniform(lo, hi, 200)])
         x = x[(x >= lo) & (x <= hi)]
         q, s, z = (_floor_quantize(x, bits, lo, hi) if truncate else cp.quantize_affine(x, bits, lo, hi))
         err = np.max(np.abs(cp.dequantize(q, s, z) - x))
         labels.append(f"b={bits} [{lo:.3g},{hi:.3g}]")
         errs.append(err)
-        bounds.append(s / 2 + 4 * EPS * max(abs(lo), abs(hi)))
-    return bound_verdict(labels, errs, bounds, expected="max |x - dequant(quant(x))| <= s/2 + 4 eps max(|lo|, |hi|)",
-                         notes="grid midpoints attacked")
+        bounds.append(_quantization_bound(s, lo, hi, bound_scale))
+    search = adversarial_search(partial(quantization_ratio, truncate=truncate, bound_scale=bound_scale),
+                                QUANT_SPACE, seed=seed, **_quantization_budget(profile))
+    return bound_verdict(labels, errs, bounds,
+                         expected=f"max |x - dequant(quant(x))| <= {bound_scale:g} s/2 + 4 eps max(|lo|, |hi|)",
+                         notes="sweep: grid midpoints, ends and uniform points; search: bits 1-32, ranges "
+                               "+-1e-3..1e6 wide 1e-3..1e6, a point placed in a code's cell",
+                         search=search)
 
 
 register(Claim(
@@ -295,7 +347,8 @@ register(Claim(
     expected="worst error / (s/2 + float slack) <= 1",
     study=study_quantization,
     plot=plot_bound,
-    controls={"truncation instead of rounding": partial(study_quantization, truncate=True)},
+    controls={"truncation instead of rounding": partial(study_quantization, truncate=True),
+              "bound's constant halved (s/4)": partial(study_quantization, bound_scale=0.5)},
 ))
 
 
