@@ -21,8 +21,11 @@ Claims checked (constructions.building_blocks.codebook):
   and the Monte Carlo test, at its standard error, cannot).
 * ``tamkin2023.lloyd_monotone`` -- Lloyd's distortion never increases, at either half-step, over a
   seeded sweep (n, d = 1..3, K, clustered and uniform data): the largest increase must stay below
-  8 eps (d + 2) D (rounding of two evaluations of a mean of squares). Control: a centroid step over-
-  relaxed to 2.05 (beyond the reflection point 2, where the step stops being a descent step).
+  8 eps (d + 2) D (rounding of two evaluations of a mean of squares); and a seeded adversarial
+  search over 6 data points and up to 3 initial centres anywhere in their box (d = 1, 2, scales to
+  1e6, offsets to 1e8) for the largest signed change / tolerance (negative: no increase found, the
+  smallest decrease). Controls: a centroid step over-relaxed to 2.05 and to 2.001 (beyond the
+  reflection point 2, where the step stops being a descent step).
 * ``tamkin2023.kmeans_high_rate`` -- at high rate Lloyd's (k-means) distortion falls like K^(-2/d):
   d = 1 (K = 2..256 from random starts, exact distortion of the returned centres under U[0, 1]) and
   d = 2 (K = m^2 = 4..1024, Lloyd from a jittered lattice, distortion on a 200 x 200 midpoint grid of

@@ -19,8 +19,10 @@ Claims checked (constructions.counts, constructions.counts.transformer, construc
   full forward pass; ``jax.eval_shape`` of the same decode step for the presets at 1, 2, 4 and 8
   bytes per element). Control: only the keys counted.
 * ``chittyvenkata2023.quantization_error`` -- uniform affine quantisation reconstructs every x in
-  [lo, hi] within s/2 (+ 4 eps max(|lo|, |hi|) of float rounding); attacked at the grid midpoints.
-  Control: truncation (floor) instead of rounding.
+  [lo, hi] within s/2 (+ 4 eps max(|lo|, |hi|) of float rounding); swept at the grid midpoints, and
+  a seeded adversarial search over bits 1..32, the range and a point's place in its code's cell
+  (worst ratio 1: the midpoints attain s/2). Controls: truncation (floor) instead of rounding; the
+  bound's constant halved (s/4), which the search breaks.
 * ``chittyvenkata2023.sparsity_2_4`` -- 2:4 pruning keeps exactly 2 of every 4 (the largest in
   magnitude), against a plain loop. Control: global 50% magnitude pruning.
 * ``chittyvenkata2023.distillation_gradient`` -- the gradient of tau^2 KL(p_t^tau || p_s^tau) tends
