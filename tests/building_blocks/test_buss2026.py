@@ -95,4 +95,7 @@ def test_flow_matching_evidence_and_figure():
     ev = v.evidence
     for m in ("target_variance", "final_loss", "sliced_w2"):
         assert ev[m]["treated"].mean() < ev[m]["random"].mean()
+    # issue 11 section 7: an empirical comparison has no admissible-input box to attack; the verdict
+    # says so instead of reporting a search that would test a statement the paper does not make
+    assert "adversarial search: not applicable" in v.notes and "search_worst_ratio" not in ev
     assert claim.plot(v).axes

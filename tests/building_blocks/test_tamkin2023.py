@@ -111,6 +111,30 @@ def test_lloyd_edge_cases():
     np.testing.assert_allclose(np.sort(r.centres[:, 0]), [0.05, 1.05])
 
 
+# --- issue 11 section 7: Lloyd's monotonicity is attacked, not only sampled --------------------------
+
+def _two_cluster_point(**extra):
+    coords = {f"x{i}": v for i, v in enumerate([0.0, 0.0, 0.1, 0.0, 0.2, 0.0, 0.8, 0.0, 0.9, 0.0, 1.0, 0.0])}
+    coords |= {"c0": 0.3, "c1": 0.0, "c2": 0.6, "c3": 0.0, "c4": 0.0, "c5": 0.0}
+    return t.lloyd_change_ratio(d=1, K=2, scale=1.0, offset=0.0, **coords, **extra)
+
+
+def test_lloyd_change_ratio_signed():
+    # Lloyd decreases: the ratio is negative (the smallest decrease over the tolerance)
+    assert _two_cluster_point() < -1e10
+    # past the reflection point the centroid step increases D by a (a - 2) W: far beyond rounding
+    assert _two_cluster_point(relaxation=2.001) > 1e6
+
+
+@pytest.mark.parametrize("seed", [0, 13])
+def test_lloyd_search_breaks_relaxation_past_two(seed):
+    ok = t.study_lloyd_monotone("fast", seed)
+    assert ok.holds and ok.evidence["search_worst_ratio"] <= 1.0, ok.measured
+    assert "adversarial worst measured/bound" in ok.measured
+    v = t.study_lloyd_monotone("fast", seed, relaxation=2.001)
+    assert not v.holds and v.evidence["search_worst_ratio"] > 1.0, v.measured
+
+
 def test_claim_figures():
     for cid in ("tamkin2023.topk_codebook", "tamkin2023.uniform_quantizer_mse", "tamkin2023.lloyd_monotone",
                 "tamkin2023.kmeans_high_rate"):

@@ -140,3 +140,28 @@ def test_claims_seed_3(label):
 @pytest.mark.parametrize("label", IDS)
 def test_full_profile(label):
     assert get(f"chittyvenkata2023.{label}").check("full", 0).holds
+
+
+# --- issue 11 section 7: the quantisation bound is attacked, not only sampled ---------------------
+
+def test_quantization_ratio_attains_half_a_step_at_a_midpoint():
+    from theorems.counts import chittyvenkata2023 as ch
+
+    point = dict(bits=8, magnitude=3.0, sign=1.0, width=2.0, left=0.4, cell=0.5)
+    at_mid = ch.quantization_ratio(**point, offset=0.5)
+    assert 0.999 <= at_mid <= 1.0, at_mid
+    assert ch.quantization_ratio(**point, offset=0.1) == pytest.approx(0.2, rel=1e-6)
+    assert ch.quantization_ratio(**point, offset=0.5, bound_scale=0.5) > 1.99
+
+
+@pytest.mark.parametrize("seed", [0, 11])
+def test_quantization_search_breaks_the_halved_bound(seed):
+    from theorems.counts import chittyvenkata2023 as ch
+
+    ok = ch.study_quantization("fast", seed)
+    assert ok.holds and 0.99 <= ok.evidence["search_worst_ratio"] <= 1.0, ok.measured
+    assert "adversarial worst measured/bound" in ok.measured
+    # the search by itself (not only the sweep's midpoints) must catch s/4 and truncation
+    for variant in ({"bound_scale": 0.5}, {"truncate": True}):
+        v = ch.study_quantization("fast", seed, **variant)
+        assert not v.holds and v.evidence["search_worst_ratio"] > 1.5, (variant, v.measured)
