@@ -92,6 +92,7 @@ def test_lloyd_never_increases_distortion(n, d, K, seed, clustered):
     r = lloyd(x, K, seed)
     D = r.distortions
     assert np.all(np.diff(D) <= 8 * EPS * (d + 2) * D[:-1])
+    assert np.all(np.diff(D) <= t._lloyd_tolerance(x, D[:-1]))
     assert r.centres.shape == (K, d) and r.labels.shape == (n,)
 
 
@@ -124,6 +125,17 @@ def test_lloyd_change_ratio_signed():
     assert _two_cluster_point() < -1e10
     # past the reflection point the centroid step increases D by a (a - 2) W: far beyond rounding
     assert _two_cluster_point(relaxation=2.001) > 1e6
+
+
+def test_lloyd_centroid_rounding_far_from_the_origin():
+    # the adversarial search's find (full profile, seed 4): 6 points at -1e8 spread over 1e-3, K = 1,
+    # the initial centre closer to the mean than the computed centroid can be (ulp(1e8) = 1.5e-8)
+    x = -1e8 + 1e-3 * np.array([0.6994, 0.2934, 0.1013, 0.8567, 0.6939, 0.4897])
+    r = lloyd(x, 1, 0, init=np.array([[-1e8 + 1e-3 * 0.5224]]))
+    inc = float(np.max(np.diff(r.distortions)))
+    D = r.distortions[0]
+    assert inc > 1e5 * 8 * EPS * 3 * D  # the relative term alone is exceeded
+    assert inc <= float(t._lloyd_tolerance(x, D))  # the centroid's representability is the allowance
 
 
 @pytest.mark.parametrize("seed", [0, 13])
