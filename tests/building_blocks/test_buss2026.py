@@ -98,4 +98,5 @@ def test_flow_matching_evidence_and_figure():
     # issue 11 section 7: an empirical comparison has no admissible-input box to attack; the verdict
     # says so instead of reporting a search that would test a statement the paper does not make
     assert "adversarial search: not applicable" in v.notes and "search_worst_ratio" not in ev
+    assert ev["search_not_applicable"].startswith("adversarial search: not applicable")
     assert claim.plot(v).axes

@@ -264,7 +264,8 @@ def study_flow_matching(profile: str, seed: int, treated: str = "ot") -> Verdict
     summary = "; ".join(
         f"{m}: {'OT' if treated == 'ot' else 'random#2'} {extra[m]['treated'].mean():.4g} vs random "
         f"{extra[m]['random'].mean():.4g} (pooled sd {extra[m]['pooled_sd']:.2g})" for m in _METRICS)
-    return Verdict(v.holds, summary + f" [{v.measured}]", v.expected, v.evidence,
+    return Verdict(v.holds, summary + f" [{v.measured}]", v.expected,
+                   dict(v.evidence) | {"search_not_applicable": NO_SEARCH_FLOW_MATCHING},
                    notes=f"{len(seeds)} seeds per arm, {cfg['steps']} Adam steps, batch {cfg['batch']}, width {cfg['width']}; "
                          + NO_SEARCH_FLOW_MATCHING)
 

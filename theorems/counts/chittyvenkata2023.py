@@ -333,7 +333,8 @@ def study_quantization(profile: str, seed: int, *, truncate: bool = False, bound
     search = adversarial_search(partial(quantization_ratio, truncate=truncate, bound_scale=bound_scale),
                                 QUANT_SPACE, seed=seed, **_quantization_budget(profile))
     return bound_verdict(labels, errs, bounds,
-                         expected=f"max |x - dequant(quant(x))| <= {bound_scale:g} s/2 + 4 eps max(|lo|, |hi|)",
+                         expected=f"max |x - dequant(quant(x))| <= {'' if bound_scale == 1 else f'{bound_scale:g} '}s/2 "
+                                  "+ 4 eps max(|lo|, |hi|)",
                          notes="sweep: grid midpoints, ends and uniform points; search: bits 1-32, ranges "
                                "+-1e-3..1e6 wide 1e-3..1e6, a point placed in a code's cell",
                          search=search)

@@ -638,7 +638,8 @@ def study_transformer(profile: str, seed: int, *, untrained: bool = False) -> Ve
     return Verdict(holds=holds, measured=measured,
                    expected="gap closure >= 1/2 on conjunctions, < 1/2 on parity, at every training seed",
                    evidence={"positions": np.arange(1, k + 1, dtype=np.float64), "curves": curves,
-                             "closure": np.array([r[5] for r in rows])},
+                             "closure": np.array([r[5] for r in rows]),
+                             "search_not_applicable": NO_SEARCH_TRANSFORMER},
                    notes="float64, JAX + optax; errors per position over held-out prompts; " + NO_SEARCH_TRANSFORMER)
 
 
