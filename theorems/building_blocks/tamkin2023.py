@@ -37,6 +37,7 @@ Claims checked (constructions.building_blocks.codebook):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from functools import partial
 
@@ -282,6 +283,12 @@ def study_lloyd_monotone(profile: str, seed: int, relaxation: float = 1.0) -> Ve
         bounds.append(float(_lloyd_tolerance(data, D[worst])))
     search = adversarial_search(partial(lloyd_change_ratio, relaxation=relaxation), LLOYD_SPACE, seed=seed,
                                 **_lloyd_budget(profile))
+    if search.where:  # report only the coordinates the worst case uses (the first d of each point)
+        d_found, k_found = int(search.where["d"]), int(search.where["K"])
+        used = {f"x{2 * i + k}" for i in range(LLOYD_POINTS) for k in range(d_found)} | \
+               {f"c{2 * j + k}" for j in range(k_found) for k in range(d_found)}
+        search = dataclasses.replace(search, where={k: v for k, v in search.where.items()
+                                                    if k in used or k[0] not in "xc"})
     return bound_verdict(labels, increases, bounds,
                          expected="every half-step's distortion change <= 8 eps (d + 2) D + d ((n + 2) eps max|x|)^2 "
                                   "(no increase beyond rounding)",
