@@ -8,6 +8,8 @@ minutes) is left out unless ``--claims`` is given: every claim also has a direct
 
     python mutation/run.py [--claims] [--workdir DIR] [TARGET.py ...]   (default: numerics/rates.py)
     python mutation/run.py --all        (numerics/ and constructions/, one module after another)
+    python mutation/run.py --sample N --seed S TARGET.py      (a seeded random sample of N mutants)
+    python mutation/run.py --mutants NAME,NAME TARGET.py      (re-run named mutants, e.g. survivors)
 
 Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status) and a summary line per
 module on stdout; survivors are triaged by hand in ``mutation/triage.md``.
@@ -112,7 +114,7 @@ DO_NOT_MUTATE = (
 
 
 def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | None = None,
-               sample: int = 0, seed: int = 0) -> tuple[int, int, dict[str, int]]:
+               sample: int = 0, seed: int = 0, mutants: list[str] | None = None) -> tuple[int, int, dict[str, int]]:
     graph = project_graph()
     tests = tests or tests_seeing(target, graph, claims)
     rel = target.relative_to(ROOT)
@@ -142,7 +144,12 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     env.pop("PYTHONPATH", None)
     print(f"== {rel}: {len(tests)} test files: {' '.join(tests)}", flush=True)
-    if sample:
+    if mutants:
+        # Re-run named mutants (e.g. the survivors of a sample, after new tests): their results go to
+        # <module>.rerun.txt, so that the sample's <module>.txt stays as it was written.
+        print(f"== {rel}: running {len(mutants)} named mutants", flush=True)
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1", *mutants], cwd=scratch, env=env, check=False)
+    elif sample:
         # Generate the mutants and the test statistics once (no mutant named: none is run), then
         # run a seeded random sample of the generated mutants.
         subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
@@ -162,7 +169,8 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
                          capture_output=True, text=True, check=False)
     out = ROOT / "mutation" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / (str(rel).replace("/", "__").removesuffix(".py") + ".txt")).write_text(res.stdout, encoding="utf-8")
+    suffix = ".rerun.txt" if mutants else ".txt"
+    (out / (str(rel).replace("/", "__").removesuffix(".py") + suffix)).write_text(res.stdout, encoding="utf-8")
     counts: dict[str, int] = {}
     for line in res.stdout.splitlines():
         if ":" in line:
@@ -183,6 +191,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tests", default="", help="comma-separated test files instead of the import-graph selection")
     ap.add_argument("--sample", type=int, default=0, help="run only a seeded random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mutants", default="",
+                    help="comma-separated mutant names to run (results to mutation/results/<module>.rerun.txt)")
     args = ap.parse_args(argv)
     if args.all:
         targets = sorted(p for pkg in ("numerics", "constructions") for p in (ROOT / pkg).rglob("*.py")
@@ -195,7 +205,7 @@ def main(argv=None) -> int:
             return 2
     for t in targets:
         run_target(t, Path(args.workdir), args.claims, [x for x in args.tests.split(",") if x],
-                   args.sample, args.seed)
+                   args.sample, args.seed, [x for x in args.mutants.split(",") if x])
     return 0
 
 
