@@ -260,3 +260,57 @@ def test_random_attention_defaults_are_pinned():
         np.testing.assert_array_equal(p.K, sd * g.standard_normal((d_k, d_u)))
         np.testing.assert_array_equal(p.V, sd * g.standard_normal((d_v, d_u)))
         assert p.scale == 1.0 / np.sqrt(d_k)
+
+
+def test_random_field_periodic_option_is_one_periodic():
+    """periodic=True draws frequencies 2 pi k, k integer with |k| <= max_mode, one row per mode and
+    column per coordinate, so u is 1-periodic in every coordinate. Tolerance: cos of an argument
+    off by at most 4 eps (|omega|_1 (1 + max|x|) + |phase|) per mode, times sum_m |A_cm|."""
+    g = np.random.default_rng(3)
+    for dim in (1, 2, 3):
+        f = random_field(3, dim, 4, n_modes=6, periodic=True, max_mode=2)
+        assert f.frequencies.shape == (6, dim) and f.amplitudes.shape == (3, 6) and f.phases.shape == (6,)
+        k = f.frequencies / (2.0 * np.pi)
+        np.testing.assert_array_equal(k, np.round(k))
+        assert np.abs(k).max() <= 2
+        x = g.uniform(0.0, 1.0, (7, dim))
+        arg = np.abs(f.frequencies).sum(axis=1) * (1.0 + np.abs(x).max() + 1.0) + np.abs(f.phases)
+        tol = 4 * EPS * float((np.abs(f.amplitudes) * arg[None, :]).sum(axis=1).max())
+        for i in range(dim):
+            np.testing.assert_allclose(f(x + np.eye(dim)[i]), f(x), rtol=0, atol=tol)
+
+
+def test_attention_params_scale_is_a_float():
+    """AttentionParams stores scale as a Python float whatever real scalar it was given."""
+    Q = np.eye(2)
+    for s in (1, np.float32(0.5), np.int64(2)):
+        p = AttentionParams(Q, Q, Q, s)
+        assert type(p.scale) is float and p.scale == float(s)
+
+
+def test_random_attention_sizes_must_be_ints():
+    for bad in (True, 2.0):
+        for pos in range(3):
+            sizes = [3, 2, 2]
+            sizes[pos] = bad
+            with pytest.raises(ValueError, match="positive int"):
+                random_attention(*sizes, 0)
+
+
+def test_points_of_any_real_dtype_and_plain_callable_fields():
+    """Integer and float32 points are read as float64 points (bool and complex are rejected), and a
+    plain callable field (no ``dim`` attribute) is accepted: all give the float64 SmoothField result."""
+    field, p = random_field(3, 1, 7), random_attention(3, 2, 2, 8, gain=2.0)
+    x, w = gauss_legendre_nodes_weights(0.0, 1.0, 24)
+    ref = continuum_attention(field, np.array([[0.0], [1.0]]), p, x[:, None], w)
+    np.testing.assert_array_equal(continuum_attention(field, np.array([[0], [1]]), p, x[:, None], w), ref)
+    xq32 = np.array([[0.25], [0.5]], dtype=np.float32)
+    np.testing.assert_array_equal(continuum_attention(field, xq32, p, x[:, None], w),
+                                  continuum_attention(field, xq32.astype(np.float64), p, x[:, None], w))
+    plain = lambda pts: field(pts)  # noqa: E731
+    np.testing.assert_array_equal(continuum_attention(plain, np.array([[0.0], [1.0]]), p, x[:, None], w), ref)
+    wi, vi = attention_integrands(plain, np.array([[0.0], [1.0]]), p, x[:, None])
+    assert wi.shape == (2, x.size) and vi.shape == (x.size, 2)
+    for bad in (np.array([[True], [False]]), np.array([[0.5 + 0j]])):
+        with pytest.raises(TypeError, match="real array"):
+            continuum_attention(field, bad, p, x[:, None], w)
