@@ -101,6 +101,12 @@ def tests_seeing(target: Path, graph, claims: bool) -> list[str]:
     return chosen
 
 
+# Copied into mutmut's mutants/ tree beside the mutated package and tests/: without README.md,
+# tests/test_figures.py fails in mutmut's clean run and no mutant of a module it can see is run.
+ALSO_COPY = ("numerics", "constructions", "theorems", "papers", "schemas", "examples", "README.md",
+             "CONTRIBUTING.md", "CITATION.cff", "LICENSE")
+
+
 # Lines whose mutants can only change a message or reject bad input differently: validation
 # (``raise ValueError/TypeError``), notes, exclusion reasons and describe() strings. Their mutants
 # are "message-only" in the triage's terms and are not generated.
@@ -133,7 +139,8 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
         "[mutmut]\n"
         f"source_paths=\n    {rel.parts[0]}\n"
         f"only_mutate=\n    {rel}\n"
-        f"also_copy=\n    numerics\n    constructions\n    theorems\n    papers\n"
+        # the repository files some tests read (README.md for tests/test_figures.py, schemas/, ...)
+        "also_copy=\n    " + "\n    ".join(ALSO_COPY) + "\n"
         "process_isolation=forkserver\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
         f"pytest_add_cli_args_test_selection=\n    {selection}\n"
