@@ -4,7 +4,8 @@ Each target module is mutated on its own, in a scratch copy of the working tree,
 run only against the test files that can see it: the test modules whose import closure (over the
 project's own modules, read with ``ast``) contains the target. mutmut then narrows that further to
 the tests that call the mutated function. ``tests/test_claims.py`` (every claim, about two
-minutes) is left out unless ``--claims`` is given: every claim also has a direct test module.
+minutes) is left out unless ``--claims`` is given: every claim also has a direct test module; so are
+the tests marked ``slow`` (full-profile studies, minutes per mutant) unless ``--slow`` is given.
 
     python mutation/run.py [--claims] [--workdir DIR] [TARGET.py ...]   (default: numerics/rates.py)
     python mutation/run.py --all        (numerics/ and constructions/, one module after another)
@@ -120,7 +121,8 @@ DO_NOT_MUTATE = (
 
 
 def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | None = None,
-               sample: int = 0, seed: int = 0, mutants: list[str] | None = None) -> tuple[int, int, dict[str, int]]:
+               sample: int = 0, seed: int = 0, mutants: list[str] | None = None, slow: bool = False
+               ) -> tuple[int, int, dict[str, int]]:
     graph = project_graph()
     tests = tests or tests_seeing(target, graph, claims)
     rel = target.relative_to(ROOT)
@@ -143,7 +145,9 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
         "also_copy=\n    " + "\n    ".join(ALSO_COPY) + "\n"
         "process_isolation=forkserver\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
-        f"pytest_add_cli_args_test_selection=\n    {selection}\n"
+        # tests marked slow are full-profile studies (minutes each, per mutant): left out unless --slow
+        + ("" if slow else "    -m\n    not slow\n")
+        + f"pytest_add_cli_args_test_selection=\n    {selection}\n"
         "use_git_change_detection=false\n"
         "do_not_mutate_patterns=\n    " + "\n    ".join(DO_NOT_MUTATE) + "\n",
         encoding="utf-8",
@@ -194,6 +198,7 @@ def main(argv=None) -> int:
     ap.add_argument("targets", nargs="*")
     ap.add_argument("--all", action="store_true", help="every module of numerics/ and constructions/")
     ap.add_argument("--claims", action="store_true", help="also run tests/test_claims.py (slow)")
+    ap.add_argument("--slow", action="store_true", help="also run the tests marked slow (full-profile studies)")
     ap.add_argument("--workdir", default=os.environ.get("MUTATE_DIR", "/tmp/theorycheck-mutate"))
     ap.add_argument("--tests", default="", help="comma-separated test files instead of the import-graph selection")
     ap.add_argument("--sample", type=int, default=0, help="run only a seeded random sample of N mutants")
@@ -212,7 +217,7 @@ def main(argv=None) -> int:
             return 2
     for t in targets:
         run_target(t, Path(args.workdir), args.claims, [x for x in args.tests.split(",") if x],
-                   args.sample, args.seed, [x for x in args.mutants.split(",") if x])
+                   args.sample, args.seed, [x for x in args.mutants.split(",") if x], args.slow)
     return 0
 
 
