@@ -289,11 +289,12 @@ def test_attention_params_scale_is_a_float():
 
 
 def test_random_attention_sizes_must_be_ints():
+    """A bool or float size is rejected, and the message names the size."""
     for bad in (True, 2.0):
-        for pos in range(3):
+        for pos, name in enumerate(("d_u", "d_k", "d_v")):
             sizes = [3, 2, 2]
             sizes[pos] = bad
-            with pytest.raises(ValueError, match="positive int"):
+            with pytest.raises(ValueError, match=f"{name} must be a positive int"):
                 random_attention(*sizes, 0)
 
 
