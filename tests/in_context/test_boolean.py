@@ -171,6 +171,8 @@ def test_predict_all_and_in_span_against_their_one_input_forms():
     np.testing.assert_array_equal(el.predict_all(X), [el.predict(x) for x in X])
     with pytest.raises(ValueError, match="coordinates"):
         el.predict_all(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="^x must have 4 coordinates"):  # the message names the argument
+        el.update(np.ones(3), 1)
     with pytest.raises(ValueError, match="coordinates"):
         bl.conjunction_value(np.array([1.0, 0.0, -1.0, 0.0]), np.ones((3, 3)))
 
