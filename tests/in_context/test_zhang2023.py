@@ -204,3 +204,11 @@ def test_stationarity_has_power_against_the_near_alternatives():
             assert not study("fast", 3, gamma=alt).holds
     with pytest.raises(ValueError):
         z.gamma_variant(np.eye(2), 3, "Lambda")
+
+
+def test_zfb_lsa_weights_validation_names_lambda():
+    """zfb_lsa_weights rejects a non-symmetric or indefinite Lambda with a message naming Lambda."""
+    with pytest.raises(ValueError, match="^Lambda must be symmetric"):
+        th.zfb_lsa_weights(np.array([[1.0, 0.5], [0.0, 1.0]]), 4)
+    with pytest.raises(ValueError, match="^Lambda must be positive definite"):
+        th.zfb_lsa_weights(np.array([[1.0, 0.0], [0.0, -1.0]]), 4)
