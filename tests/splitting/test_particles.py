@@ -208,3 +208,19 @@ def test_validation_of_sizes_and_empty_token_sets():
             fn(np.ones((0, 3)), s)
     with pytest.raises(ValueError, match="n >= 1"):
         ffn_field(jnp.ones((0, 3)), s, xp=jnp)
+
+
+def test_scale_zero_and_non_finite_tokens_are_rejected_by_every_field():
+    """scale must be > 0 (scale = 0 would give an all-zero system), and each field validates its
+    tokens itself (a NaN token raises in attention_field / ffn_field / particle_field, and a nested
+    list is read as a float64 array), not only the layers that call them."""
+    with pytest.raises(ValueError, match="scale must be positive"):
+        random_particle_system(3, 2, 3, 0, scale=0.0)
+    s = random_particle_system(3, 2, 4, 0)
+    bad = np.ones((2, 3))
+    bad[1, 2] = np.nan
+    for fn in (attention_field, ffn_field, particle_field):
+        with pytest.raises(ValueError, match="finite"):
+            fn(bad, s)
+        X = [[0.1, -0.2, 0.3], [0.5, 0.0, -1.0]]
+        np.testing.assert_array_equal(fn(X, s), fn(np.array(X), s))
