@@ -369,3 +369,36 @@ def test_patch_scores_laplacian_matches_autodiff():
         got = patch_scores_laplacian(field, P, p, nodes, weights)
         assert got.shape == (P * P, P * P)
         np.testing.assert_allclose(got, ref, rtol=0, atol=16 * EPS * 6 * nodes.shape[0] * (1 + np.max(np.abs(ref))))
+
+
+def test_random_field_default_distribution_is_pinned():
+    """random_field's non-periodic draws are part of the public contract (every study's fields):
+    frequencies U(0.5, 3) with a random sign, then amplitudes N(0, 1) and phases U(0, 2 pi), from
+    the one generator in that order: reproduce them."""
+    import inspect
+
+    params = inspect.signature(random_field).parameters
+    assert params["n_modes"].default == 3 and params["periodic"].default is False and params["max_mode"].default == 2
+    for d_u, dim, seed in ((3, 1, 7), (2, 2, 11)):
+        f = random_field(d_u, dim, seed)
+        g = np.random.default_rng(seed)
+        freqs = g.uniform(0.5, 3.0, size=(3, dim)) * g.choice([-1.0, 1.0], size=(3, dim))
+        np.testing.assert_array_equal(f.frequencies, freqs)
+        np.testing.assert_array_equal(f.amplitudes, g.standard_normal((d_u, 3)))
+        np.testing.assert_array_equal(f.phases, g.uniform(0.0, 2.0 * np.pi, size=3))
+
+
+def test_integer_values_and_object_weights_are_read_as_float64():
+    """discrete_attention takes integer token values as float64 values; tno_apply takes any real
+    array-like of weights (an object array of Python floats too) and names its weight check."""
+    p = random_attention(3, 2, 2, 1)
+    g = np.random.default_rng(2)
+    uq, us = g.integers(-3, 4, size=(2, 3)), g.integers(-3, 4, size=(5, 3))
+    np.testing.assert_array_equal(discrete_attention(uq, us, p), discrete_attention(uq.astype(float), us.astype(float), p))
+    field, params = random_field(2, 1, 3), random_tno(2, 1, 4, 1, 4)
+    x, w = midpoint_nodes_weights(0.0, 1.0, 16)
+    xq = np.array([[0.3], [0.7]])
+    ref = tno_apply(params, field, xq, x[:, None], w)
+    np.testing.assert_array_equal(tno_apply(params, field, xq, x[:, None], np.array(w.tolist(), dtype=object)), ref)
+    with pytest.raises(ValueError, match="^weights must be finite, non-negative, one per node"):
+        tno_apply(params, field, xq, x[:, None], -w)
