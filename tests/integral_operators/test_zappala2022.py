@@ -180,3 +180,19 @@ def test_degenerate_solution_accepts_object_valued_targets():
     y_obj, C_obj = degenerate_solution(kern, lambda x: np.array(f(x).tolist(), dtype=object))
     np.testing.assert_array_equal(C_obj, C)
     np.testing.assert_array_equal(y_obj(np.linspace(0, 1, 5)), y(np.linspace(0, 1, 5)))
+
+
+def test_degenerate_solution_evaluates_f_on_float64_points():
+    """The target f is always called with float64 points (in the solve and in y(x), integer x
+    included), and y at integer points equals y at their float64 copies."""
+    kern = random_anie_kernel(1, 2, 8, lam=0.3)
+    seen = []
+
+    def f(x):
+        seen.append(np.asarray(x).dtype)
+        return np.cos(np.asarray(x, dtype=np.float64)).reshape(-1, 1)
+
+    y, _ = degenerate_solution(kern, f)
+    got = y(np.array([0, 1]))
+    assert all(dt == np.float64 for dt in seen)
+    np.testing.assert_array_equal(got, y(np.array([0.0, 1.0])))
