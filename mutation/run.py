@@ -4,10 +4,13 @@ Each target module is mutated on its own, in a scratch copy of the working tree,
 run only against the test files that can see it: the test modules whose import closure (over the
 project's own modules, read with ``ast``) contains the target. mutmut then narrows that further to
 the tests that call the mutated function. ``tests/test_claims.py`` (every claim, about two
-minutes) is left out unless ``--claims`` is given: every claim also has a direct test module.
+minutes) is left out unless ``--claims`` is given: every claim also has a direct test module; so are
+the tests marked ``slow`` (full-profile studies, minutes per mutant) unless ``--slow`` is given.
 
     python mutation/run.py [--claims] [--workdir DIR] [TARGET.py ...]   (default: numerics/rates.py)
     python mutation/run.py --all        (numerics/ and constructions/, one module after another)
+    python mutation/run.py --sample N --seed S TARGET.py      (a seeded random sample of N mutants)
+    python mutation/run.py --mutants NAME,NAME TARGET.py      (re-run named mutants, e.g. survivors)
 
 Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status) and a summary line per
 module on stdout; survivors are triaged by hand in ``mutation/triage.md``.
@@ -99,6 +102,12 @@ def tests_seeing(target: Path, graph, claims: bool) -> list[str]:
     return chosen
 
 
+# Copied into mutmut's mutants/ tree beside the mutated package and tests/: without README.md,
+# tests/test_figures.py fails in mutmut's clean run and no mutant of a module it can see is run.
+ALSO_COPY = ("numerics", "constructions", "theorems", "papers", "schemas", "examples", "README.md",
+             "CONTRIBUTING.md", "CITATION.cff", "LICENSE")
+
+
 # Lines whose mutants can only change a message or reject bad input differently: validation
 # (``raise ValueError/TypeError``), notes, exclusion reasons and describe() strings. Their mutants
 # are "message-only" in the triage's terms and are not generated.
@@ -112,7 +121,8 @@ DO_NOT_MUTATE = (
 
 
 def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | None = None,
-               sample: int = 0, seed: int = 0) -> tuple[int, int, dict[str, int]]:
+               sample: int = 0, seed: int = 0, mutants: list[str] | None = None, slow: bool = False
+               ) -> tuple[int, int, dict[str, int]]:
     graph = project_graph()
     tests = tests or tests_seeing(target, graph, claims)
     rel = target.relative_to(ROOT)
@@ -131,10 +141,13 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
         "[mutmut]\n"
         f"source_paths=\n    {rel.parts[0]}\n"
         f"only_mutate=\n    {rel}\n"
-        f"also_copy=\n    numerics\n    constructions\n    theorems\n    papers\n"
+        # the repository files some tests read (README.md for tests/test_figures.py, schemas/, ...)
+        "also_copy=\n    " + "\n    ".join(ALSO_COPY) + "\n"
         "process_isolation=forkserver\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
-        f"pytest_add_cli_args_test_selection=\n    {selection}\n"
+        # tests marked slow are full-profile studies (minutes each, per mutant): left out unless --slow
+        + ("" if slow else "    -m\n    not slow\n")
+        + f"pytest_add_cli_args_test_selection=\n    {selection}\n"
         "use_git_change_detection=false\n"
         "do_not_mutate_patterns=\n    " + "\n    ".join(DO_NOT_MUTATE) + "\n",
         encoding="utf-8",
@@ -142,7 +155,12 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     env.pop("PYTHONPATH", None)
     print(f"== {rel}: {len(tests)} test files: {' '.join(tests)}", flush=True)
-    if sample:
+    if mutants:
+        # Re-run named mutants (e.g. the survivors of a sample, after new tests): their results go to
+        # <module>.rerun.txt, so that the sample's <module>.txt stays as it was written.
+        print(f"== {rel}: running {len(mutants)} named mutants", flush=True)
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1", *mutants], cwd=scratch, env=env, check=False)
+    elif sample:
         # Generate the mutants and the test statistics once (no mutant named: none is run), then
         # run a seeded random sample of the generated mutants.
         subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
@@ -162,7 +180,8 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
                          capture_output=True, text=True, check=False)
     out = ROOT / "mutation" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / (str(rel).replace("/", "__").removesuffix(".py") + ".txt")).write_text(res.stdout, encoding="utf-8")
+    suffix = ".rerun.txt" if mutants else ".txt"
+    (out / (str(rel).replace("/", "__").removesuffix(".py") + suffix)).write_text(res.stdout, encoding="utf-8")
     counts: dict[str, int] = {}
     for line in res.stdout.splitlines():
         if ":" in line:
@@ -179,10 +198,13 @@ def main(argv=None) -> int:
     ap.add_argument("targets", nargs="*")
     ap.add_argument("--all", action="store_true", help="every module of numerics/ and constructions/")
     ap.add_argument("--claims", action="store_true", help="also run tests/test_claims.py (slow)")
+    ap.add_argument("--slow", action="store_true", help="also run the tests marked slow (full-profile studies)")
     ap.add_argument("--workdir", default=os.environ.get("MUTATE_DIR", "/tmp/theorycheck-mutate"))
     ap.add_argument("--tests", default="", help="comma-separated test files instead of the import-graph selection")
     ap.add_argument("--sample", type=int, default=0, help="run only a seeded random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mutants", default="",
+                    help="comma-separated mutant names to run (results to mutation/results/<module>.rerun.txt)")
     args = ap.parse_args(argv)
     if args.all:
         targets = sorted(p for pkg in ("numerics", "constructions") for p in (ROOT / pkg).rglob("*.py")
@@ -195,7 +217,7 @@ def main(argv=None) -> int:
             return 2
     for t in targets:
         run_target(t, Path(args.workdir), args.claims, [x for x in args.tests.split(",") if x],
-                   args.sample, args.seed)
+                   args.sample, args.seed, [x for x in args.mutants.split(",") if x], args.slow)
     return 0
 
 

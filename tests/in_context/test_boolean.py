@@ -157,3 +157,59 @@ def test_training_encoding_and_errors():
         bt.encode_prompts(X[0], y)
     with pytest.raises(ValueError):
         bt.init_model(2, 2, d=5, heads=2)
+
+
+def test_predict_all_and_in_span_against_their_one_input_forms():
+    """EliminationLearner.predict_all is predict on every row (and rejects inputs with the wrong
+    number of coordinates, even one that would broadcast); ParityLearner.in_span is membership of
+    the seen examples' GF(2) span, on an exact case: e_1, e_2 seen -> e_1 + e_2 in, e_3 not."""
+    n = 4
+    X = bl.all_inputs(n)
+    el = bl.elimination_learner(n)
+    for x, y in zip(X[:5], bl.conjunction_value(np.array([1.0, 0.0, -1.0, 0.0]), X[:5])):
+        el.update(x, float(y))
+    np.testing.assert_array_equal(el.predict_all(X), [el.predict(x) for x in X])
+    with pytest.raises(ValueError, match="coordinates"):
+        el.predict_all(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="^x must have 4 coordinates"):  # the message names the argument
+        el.update(np.ones(3), 1)
+    with pytest.raises(ValueError, match="coordinates"):
+        bl.conjunction_value(np.array([1.0, 0.0, -1.0, 0.0]), np.ones((3, 3)))
+
+    def bits(*on):  # x_j = -1 exactly on the bits that are set
+        x = np.ones(n)
+        x[list(on)] = -1.0
+        return x
+
+    pl = bl.parity_learner(n)
+    pl.update(bits(0), -1)
+    pl.update(bits(1), 1)
+    assert pl.in_span(bits(0, 1)) and pl.in_span(bits(1)) and pl.in_span(np.ones(n))
+    assert not pl.in_span(bits(2)) and not pl.in_span(bits(0, 3))
+
+
+@pytest.mark.slow  # ~5 s CPU, almost all of it compiling the jitted Adam scan (make test-all; mutation/run.py runs it)
+def test_training_runs_adam_on_the_seeded_minibatches():
+    """train_in_context with steps > 0 (tiny model): losses[t] is the mean logistic loss of the
+    current parameters on minibatch t, drawn as default_rng(seed).integers(0, P, (steps, batch)); so
+    losses[0] is the initial model's loss on the first minibatch (recomputed here from init_model
+    and model_logits), every loss is finite, and the run is reproducible."""
+    import jax.numpy as jnp
+
+    from constructions.in_context import boolean_training as bt
+
+    g = np.random.default_rng(0)
+    X = np.where(g.random((5, 3, 2)) < 0.5, -1.0, 1.0)
+    y = np.where(g.random((5, 3)) < 0.5, -1.0, 1.0)
+    kw = {"d": 4, "layers": 1, "heads": 1, "seed": 3}
+    params, losses = bt.train_in_context(X, y, steps=3, batch=2, **kw)
+    assert losses.shape == (3,) and np.all(np.isfinite(losses))
+    idx = np.random.default_rng(3).integers(0, 5, size=(3, 2))
+    p0 = bt.init_model(2, 3, d=4, layers=1, heads=1, seed=3)
+    p0.pop("heads")
+    tok = jnp.asarray(bt.encode_prompts(X, y))[idx[0]]
+    logits = np.asarray(bt.model_logits(p0, tok, 1))
+    want = np.mean(np.logaddexp(0.0, -y[idx[0]] * logits))
+    assert abs(losses[0] - want) <= 64 * np.finfo(np.float64).eps * max(1.0, want)
+    np.testing.assert_array_equal(bt.train_in_context(X, y, steps=3, batch=2, **kw)[1], losses)
+    assert not np.array_equal(params["read"], p0["read"])  # the parameters moved

@@ -100,3 +100,14 @@ def test_full_profile():
     claim = theorems.get("garg2022.baseline_errors")
     assert claim.check("full").holds
     assert not any(v.holds for v in claim.run_controls("full").values())
+
+
+def test_bayes_ridge_lambda_values_and_messages():
+    """lam* = sigma2 / tau2, or sigma2 / (n tau2) with n; bad arguments are named in the message."""
+    assert th.bayes_ridge_lambda(0.5, 2.0) == 0.25 and th.bayes_ridge_lambda(0.5, 2.0, n=5) == 0.05
+    with pytest.raises(ValueError, match="^sigma2 must be finite and >= 0"):
+        th.bayes_ridge_lambda(-1.0, 1.0)
+    with pytest.raises(TypeError, match="^sigma2 must be a real number"):
+        th.bayes_ridge_lambda("0.1", 1.0)
+    with pytest.raises(ValueError, match="^tau2 must be"):
+        th.bayes_ridge_lambda(0.1, 0.0)

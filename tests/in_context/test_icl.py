@@ -454,3 +454,24 @@ def test_run_ridge_transformer_takes_n_context():
     np.testing.assert_array_equal(H, run_ridge_transformer(X, y, Xq, 0.4, 0.1, 3))
     w = ridge_gd_iterates(X, y, 0.4, 0.1, 3)[-1]
     np.testing.assert_allclose(ridge_read_weights(H, 7), w, rtol=1e-12, atol=1e-14)
+
+
+def test_read_prediction_columns_and_argument_messages():
+    """read_prediction accepts every column index of the T tokens, -T (the first) included, and no
+    other; bad arguments are named in their messages."""
+    from constructions.in_context import icl
+
+    g = rng(6)
+    Z = g.standard_normal((3, 4))
+    for c in range(-4, 4):
+        assert icl.read_prediction(Z, column=c) == -Z[-1, c]
+    for c in (-5, 4):
+        with pytest.raises(ValueError, match="out of range for 4 tokens"):
+            icl.read_prediction(Z, column=c)
+    Zt = icl.embed(g.standard_normal((3, 2)), g.standard_normal(3), g.standard_normal(2))
+    with pytest.raises(ValueError, match="^n_context must be a positive int"):
+        icl.lsa_forward(Zt, icl.gd_layers(2, 0.1, 1), n_context=0)
+    with pytest.raises(ValueError, match="^eta must be finite"):
+        icl.ridge_gd_layers(2, float("nan"), 0.1, 1)
+    with pytest.raises(ValueError, match="^H_out must have ndim"):
+        icl.ridge_read_prediction(np.ones(4))

@@ -204,3 +204,16 @@ def test_validation_errors():
         raw.run_gd_step(X, y, xq, h=0.01, alpha=0.1, lam=-1.0)
     with pytest.raises(TypeError):
         raw.run_gd_step(X.astype(complex), y, xq, h=0.01, alpha=0.1, lam=0.0)
+
+
+def test_program_arguments_are_validated_and_named():
+    """lam (ridge), alpha (GD) and the div rows are checked where the programs are built, with the
+    argument named; run_ridge with lam = 0 raises instead of embedding A_0 = I / 0."""
+    with pytest.raises(ValueError, match="^lam must be finite and positive"):
+        raw.ridge_program(2, 3, h=0.01, lam=-1.0)
+    with pytest.raises(ValueError, match="^lam must be finite and positive"):
+        raw.run_ridge(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([1.0, 0.0]), h=0.01, lam=0.0)
+    with pytest.raises(ValueError, match="^alpha must be finite and positive"):
+        raw.gd_step_program(2, 3, h=0.01, alpha=-1.0, lam=0.1)
+    with pytest.raises(ValueError, match="^div dst: expected 1 rows"):
+        raw.div_layer(raw.Layout(2), [0], 1, [2, 0], scale=0.1)

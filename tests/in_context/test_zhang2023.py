@@ -204,3 +204,26 @@ def test_stationarity_has_power_against_the_near_alternatives():
             assert not study("fast", 3, gamma=alt).holds
     with pytest.raises(ValueError):
         z.gamma_variant(np.eye(2), 3, "Lambda")
+
+
+def test_zfb_lsa_weights_validation_names_lambda():
+    """zfb_lsa_weights rejects a non-symmetric or indefinite Lambda with a message naming Lambda."""
+    with pytest.raises(ValueError, match="^Lambda must be symmetric"):
+        th.zfb_lsa_weights(np.array([[1.0, 0.5], [0.0, 1.0]]), 4)
+    with pytest.raises(ValueError, match="^Lambda must be positive definite"):
+        th.zfb_lsa_weights(np.array([[1.0, 0.0], [0.0, -1.0]]), 4)
+
+
+def test_gd_and_lsa_predictions_are_jax_differentiable_in_the_query():
+    """gd_predict and lsa_predict switch to jax.numpy when ANY argument is a jax array, the query
+    alone included, so jax.grad with respect to x_q works and equals the closed-form sensitivities
+    (yhat is linear in x_q: the gradient is exact up to round-off)."""
+    g = rng(4)
+    d, N, B = 3, 4, 2
+    W_KQ, W_PV = g.standard_normal((d + 1, d + 1)), g.standard_normal((d + 1, d + 1))
+    X, y, xq = g.standard_normal((B, N, d)), g.standard_normal((B, N)), g.standard_normal((B, d))
+    grad_gd = jax.grad(lambda q: jnp.sum(tr.gd_predict(2.0, X, y, q)))(jnp.asarray(xq))
+    np.testing.assert_allclose(np.asarray(grad_gd), tr.gd_sensitivity(2.0, X, y), rtol=0, atol=64 * EPS * N * d)
+    grad_lsa = jax.grad(lambda q: jnp.sum(tr.lsa_predict(W_KQ, W_PV, X, y, q)))(jnp.asarray(xq))
+    np.testing.assert_allclose(np.asarray(grad_lsa), tr.lsa_sensitivity(W_KQ, W_PV, X, y), rtol=0,
+                               atol=64 * EPS * N * d * (1 + np.abs(tr.lsa_sensitivity(W_KQ, W_PV, X, y)).max()))

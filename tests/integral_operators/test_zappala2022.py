@@ -129,3 +129,70 @@ def test_nystrom_constant_tolerance_is_derived_and_tight():
     v = theorems.get("zappala2022.nystrom_rate").check("fast", 0)
     ev = v.evidence
     assert v.holds and ev["constant_rtol"] < 1e-4 and ev["constant_rel_error"] <= ev["constant_rtol"]
+
+
+def test_kernel_weights_are_float64_and_validated():
+    """Q, K, V are stored as float64 whatever real dtype they were given; a non-finite entry or a
+    non-2-D weight is rejected."""
+    Q = np.arange(10).reshape(2, 5)
+    kern = ANIEKernel(Q, Q.astype(np.float32), np.eye(2, dtype=np.int64), 1.0, linear=False)
+    assert kern.Q.dtype == kern.K.dtype == kern.V.dtype == np.float64
+    np.testing.assert_array_equal(kern.Q, Q)
+    bad = np.zeros((2, 5))
+    bad[0, 3] = np.nan
+    with pytest.raises(ValueError, match="finite 2-D"):
+        ANIEKernel(bad, np.zeros((2, 5)), np.eye(2), 1.0)
+    with pytest.raises(ValueError, match="finite 2-D"):
+        ANIEKernel(np.zeros((2, 5)), np.zeros((2, 5)), np.ones(2), 1.0)
+    with pytest.raises(ValueError, match="finite 2-D"):
+        ANIEKernel(np.zeros((1, 2, 5)), np.zeros((1, 2, 5)), np.eye(2), 1.0)
+
+
+def test_scaled_kernel_multiplies_lam_and_keeps_the_rest():
+    """kernel.scaled(c) is the same kernel with lam -> c lam: same Q, K, V and linear flag, so the
+    operator's integral term scales by c exactly (c a power of two: no rounding)."""
+    g = np.random.default_rng(5)
+    x, w = gauss_legendre_nodes_weights(0.0, 1.0, 6)
+    f, y = g.standard_normal((6, 2)), g.standard_normal((6, 2))
+    for linear in (True, False):
+        kern = random_anie_kernel(2, 3, 4, lam=0.7, linear=linear)
+        np.testing.assert_allclose(anie_operator(kern.scaled(0.0), x, w, f, y), f, rtol=0, atol=0)
+    for linear in (True, False):
+        kern = random_anie_kernel(2, 3, 4, lam=0.7, linear=linear)
+        half = kern.scaled(0.5)
+        assert half.linear is linear and half.lam == 0.35
+        for name in ("Q", "K", "V"):
+            np.testing.assert_array_equal(getattr(half, name), getattr(kern, name))
+        zero = np.zeros_like(f)  # f = 0: the operator is the integral term itself, no rounding of f + t
+        np.testing.assert_array_equal(anie_operator(half, x, w, zero, y), 0.5 * anie_operator(kern, x, w, zero, y))
+
+
+def test_degenerate_solution_accepts_object_valued_targets():
+    """f may return any real array-like, e.g. an object array of Python floats (values computed in
+    mpmath or by hand): the solution is the same as for the float64 array."""
+    kern = random_anie_kernel(2, 2, 3, lam=0.4)
+    fld = random_field(2, 1, 4)
+
+    def f(x):
+        return fld(np.asarray(x, dtype=np.float64).reshape(-1, 1))
+
+    y, C = degenerate_solution(kern, f)
+    y_obj, C_obj = degenerate_solution(kern, lambda x: np.array(f(x).tolist(), dtype=object))
+    np.testing.assert_array_equal(C_obj, C)
+    np.testing.assert_array_equal(y_obj(np.linspace(0, 1, 5)), y(np.linspace(0, 1, 5)))
+
+
+def test_degenerate_solution_evaluates_f_on_float64_points():
+    """The target f is always called with float64 points (in the solve and in y(x), integer x
+    included), and y at integer points equals y at their float64 copies."""
+    kern = random_anie_kernel(1, 2, 8, lam=0.3)
+    seen = []
+
+    def f(x):
+        seen.append(np.asarray(x).dtype)
+        return np.cos(np.asarray(x, dtype=np.float64)).reshape(-1, 1)
+
+    y, _ = degenerate_solution(kern, f)
+    got = y(np.array([0, 1]))
+    assert all(dt == np.float64 for dt in seen)
+    np.testing.assert_array_equal(got, y(np.array([0.0, 1.0])))

@@ -191,3 +191,36 @@ def test_random_particle_system_defaults_are_pinned():
                     "b_2": scale * 0.5 * g.standard_normal(d)}
         for name, value in expected.items():
             np.testing.assert_array_equal(getattr(p, name), value, err_msg=name)
+
+
+def test_validation_of_sizes_and_empty_token_sets():
+    """Sizes must be ints (a bool or a float is not a size, even when it equals one), and a token set
+    needs n >= 1 rows: an empty (0, d) array is rejected by every field, not returned empty."""
+    for bad in (True, 2.0):
+        for pos in range(3):
+            sizes = [3, 2, 4]
+            sizes[pos] = bad
+            with pytest.raises(ValueError, match="positive int"):
+                random_particle_system(*sizes, 0)
+    s = random_particle_system(3, 2, 4, 0)
+    for fn in (attention_field, ffn_field, particle_field, attention_sublayer, ffn_sublayer):
+        with pytest.raises(ValueError, match="n >= 1"):
+            fn(np.ones((0, 3)), s)
+    with pytest.raises(ValueError, match="n >= 1"):
+        ffn_field(jnp.ones((0, 3)), s, xp=jnp)
+
+
+def test_scale_zero_and_non_finite_tokens_are_rejected_by_every_field():
+    """scale must be > 0 (scale = 0 would give an all-zero system), and each field validates its
+    tokens itself (a NaN token raises in attention_field / ffn_field / particle_field, and a nested
+    list is read as a float64 array), not only the layers that call them."""
+    with pytest.raises(ValueError, match="scale must be positive"):
+        random_particle_system(3, 2, 3, 0, scale=0.0)
+    s = random_particle_system(3, 2, 4, 0)
+    bad = np.ones((2, 3))
+    bad[1, 2] = np.nan
+    for fn in (attention_field, ffn_field, particle_field):
+        with pytest.raises(ValueError, match="finite"):
+            fn(bad, s)
+        X = [[0.1, -0.2, 0.3], [0.5, 0.0, -1.0]]
+        np.testing.assert_array_equal(fn(X, s), fn(np.array(X), s))

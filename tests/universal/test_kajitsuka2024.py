@@ -75,3 +75,21 @@ def test_transposed_scores_are_a_different_layer():
 def test_validation(X, w, exc):
     with pytest.raises(exc):
         rank1_attention(X, w, 1.0)
+
+
+def test_attention_scalars_mp_exact_case():
+    """y_k = boltz_{beta a_k}(a) in mpmath: on a = (0, 1/2, 1), beta = 2 the queries see the
+    temperatures t = 0, 1, 2, so y = (1/2, (e^{1/2}/2 + e)/(1 + e^{1/2} + e),
+    (e/2 + e^2)/(1 + e + e^2)); checked to 1e-45 at 50 digits, and against the float64 path."""
+    import mpmath
+
+    from constructions.universal.boltzmann import attention_scalars_mp
+
+    a = [Fraction(0), Fraction(1, 2), Fraction(1)]
+    y = attention_scalars_mp(a, Fraction(2), dps=50)
+    with mpmath.workdps(50):
+        e, r = mpmath.e, mpmath.sqrt(mpmath.e)
+        want = [mpmath.mpf(1) / 2, (r / 2 + e) / (1 + r + e), (e / 2 + e**2) / (1 + e + e**2)]
+        assert len(y) == 3 and all(abs(yi - wi) <= mpmath.mpf(10) ** -45 for yi, wi in zip(y, want))
+    np.testing.assert_allclose([float(v) for v in y], attention_scalars(np.array([0.0, 0.5, 1.0]), 2.0),
+                               rtol=0, atol=8 * np.finfo(np.float64).eps)

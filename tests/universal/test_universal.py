@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from constructions.universal.universal import (
     LEAK_MARGIN,
     build_single_layer,
+    embedding_width,
     export_weights,
     parameter_count,
     reference_forward,
@@ -151,3 +152,29 @@ def test_builder_validates_arguments():
         build_single_layer(lambda X: X[:, :, :1], 1, 2, 0.5)  # wrong output shape
     with pytest.raises(ValueError):
         build_single_layer(f, 2, 3, 0.01)  # grid too large
+
+
+def test_builder_rejects_delta_outside_zero_one_and_names_bad_sizes():
+    """delta must lie in (0, 1]: 0 (which would divide by zero), negative values and values above 1
+    raise the documented ValueError; the size checks name the size they reject."""
+    f = lambda X: X  # noqa: E731
+    for delta in (0.0, -0.5, 2.0, 1.5):
+        with pytest.raises(ValueError, match=r"delta must be a number in \(0, 1\]"):
+            build_single_layer(f, 1, 2, delta)
+    for bad, name in (((0, 1, 2), "d"), ((1, 0, 2), "n"), ((1, 1, 0), "N")):
+        with pytest.raises(ValueError, match=f"^{name} must be a positive int"):
+            embedding_width(*bad)
+
+
+def test_one_cell_grid_delta_one():
+    """delta = 1 (N = 1): one cell, no attention heads, and the layer outputs f(centre) for every
+    input; the exported W_1 has the documented shape (hidden, E), dense and sparse, although no
+    unit reads the bias or sink channels."""
+    f = lambda X: np.sin(X) + 1.0  # noqa: E731
+    c = build_single_layer(f, 1, 2, 1.0)
+    E = embedding_width(1, 2, 1)
+    X = np.random.default_rng(0).uniform(size=(5, 1, 2))
+    for sparse in (False, True):
+        w = export_weights(c, sparse=sparse)
+        assert w["W_1"].shape == (2 * 1 + 2, E) and w["W_2"].shape == (E, 2 * 1 + 2) and w["W_Q"].shape == (0, 1, E)
+        np.testing.assert_array_equal(reference_forward(w, X), np.broadcast_to(f(np.full((1, 1, 2), 0.5)), X.shape))

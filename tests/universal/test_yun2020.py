@@ -135,3 +135,40 @@ def test_value_map_is_well_defined_for_n3():
     assert outside_value_map(np.array([[1, 1, 2]])) and not outside_value_map(np.array([[1, 1]]))
     with pytest.raises(ValueError):
         three_stage_forward(np.zeros((2, 1, 1)), equivariant_target, 4, 1e-3)  # n = 1
+
+
+def test_value_map_conflicts_are_relative_to_the_target_scale():
+    """A conflict is a difference beyond the round-off of reassociating the n-column sum, relative
+    to the target's size: at a target scale 1e3 permuted inputs (one id) still agree (0 conflicts,
+    while an absolute 16 n eps threshold would count 42 on this grid), and a non-equivariant
+    perturbation of relative size 1e-9 is still counted."""
+    from constructions.universal.yun import build_value_map
+    from theorems.universal.yun2020 import equivariant_target
+
+    def big(X):
+        return 1e3 * equivariant_target(X)
+
+    def not_equivariant(X):
+        return big(X) + 1e-6 * X[:, :, :1]  # column 0 leaks into every column's output
+
+    assert build_value_map(big, 1, 3, 6)[1] == 0
+    assert build_value_map(not_equivariant, 1, 3, 6)[1] > 0
+
+
+def test_quantize_rejects_negative_inputs_and_ramp_points_get_zero():
+    """quantize accepts [0, 1] only (negative entries raise); three_stage_forward sends a point
+    that sits 1e-9 delta up a ramp (constructed exactly: x = 1/2 + 2^-40, eta = 2^-40 / 1e-9,
+    1/delta = 2) to the output 0, like any ramp point, and an on-grid point to its table value."""
+    from constructions.universal.yun import three_stage_forward
+    from theorems.universal.yun2020 import equivariant_target
+
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        quantize(np.array([[-1e-3, 0.5]]), 0.25, 0.01)
+    eta = 2.0**-40 / 1e-9
+    x = 0.5 + 2.0**-40
+    q = quantize(np.array([[x]]), 0.5, eta)
+    assert q[0, 0] * 2 == 1e-9  # exactly 1e-9 delta above the grid point 0
+    out, conflicts = three_stage_forward(np.array([[[x, 0.75]]]), equivariant_target, 2, eta)
+    assert conflicts == 0 and np.all(out == 0.0)
+    on_grid, _ = three_stage_forward(np.array([[[0.25, 0.75]]]), equivariant_target, 2, eta)
+    np.testing.assert_array_equal(on_grid, equivariant_target(np.array([[[0.25, 0.75]]])))
