@@ -375,8 +375,8 @@ def study_modulus_bound(profile: str, seed: int, tau_scale: float | None = None,
         where_text = "no admissible point evaluated"
     v = bound_verdict(
         labels, measured, bounds,
-        expected=f"error <= omega_f(c delta) + tail, c = {c_scale:g} (1/2 + eta/delta) (omega_f(t) = L t); exact case "
-                 "within 4 eps (D + 2) max|f| on cell interiors",
+        expected=("error <= omega_f(c delta) + tail, c = " + ("" if c_scale == 1.0 else f"{c_scale:g} ")
+                  + "(1/2 + eta/delta) (omega_f(t) = L t); exact case within 4 eps (D + 2) max|f| on cell interiors"),
         notes=f"exported weights through reference_forward; measured constant max err/(L delta) = "
               f"{worst_c:.3f} on the sweep (proved c = 0.5 + 40 tau/delta); the adversarial worst case is at "
               f"{where_text}; corner inputs (outside K) have errors up to "
@@ -571,13 +571,14 @@ def study_needs_pe(profile: str, seed: int, positional: bool = False, bound_scal
              f"{bound_scale * 0.5 * abs(found['a'] - found['b']):.4f}") if found and search.ratio > 0 else ""
     verdict = Verdict(
         holds=holds,
-        measured=measured + f"; lower bound {lower:.4f}; max equivariance defect {np.max(defects):.2e}",
+        measured=measured + f"; lower bound {lower:.4f}; max equivariance defect {np.max(defects):.2e}; "
+                            "the adversarial ratio is bound / error (a lower bound: the search minimises the error)",
         expected=f"every layer without positional encodings is equivariant and has error >= {lower:g} on (X, PX)",
         evidence={"errors": errs, "lower_bound": lower, "defects": np.array(defects), "labels": labels},
         notes="; ".join(filter(None, [
             "the explicit layer attains the bound (sharp)" if not positional else
             "with positional encodings the obstruction is absent",
-            "ratio = bound / error (a lower bound: the search minimises the error); " + where])),
+            where])),
     )
     return with_search(verdict, search, sweep_worst=float(lower / errs.min()))
 
