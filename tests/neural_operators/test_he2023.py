@@ -34,3 +34,36 @@ def test_tridiagonal_probe_matches_dense():
 
 def test_w_cycle_control_is_rejected():
     assert not he2023.study_work("fast", 0, gamma=2).holds
+
+
+def test_vcycle_bound_is_attacked_and_the_halved_bound_is_broken():
+    """Issue 11 section 7: the V-cycle contraction bound carries a judged adversarial search over
+    grids, initial errors and right-hand sides, reported beside the sweep; it reaches > 90% of the
+    exact ||E||_A and never exceeds it; the halved bound is broken by the same search."""
+    from theorems.registry import get
+
+    claim = get("he2023.vcycle_contraction")
+    v = claim.study("fast", 0)
+    ev = v.evidence["sub:contraction"]
+    assert v.holds and ev["search_judged"] is True, v.measured
+    assert 0.5 < ev["search_worst_ratio"] <= 1.0 and 0.9 < ev["search_fraction_of_norm"] <= 1.0 + 1e-6
+    assert "sweep worst" in v.measured
+    halved = claim.controls["bound halved (0.10, 0.185)"]("fast", 0)
+    assert not halved.holds and halved.evidence["sub:contraction"]["search_worst_ratio"] > 1.0
+
+
+def test_vcycle_ratio_is_the_exact_contraction_of_an_eigen_pair():
+    """For the 1-D two-mode error the ratio is ||E e||_A / ||e||_A / bound; with c1 = 0 and no rough
+    part, a low mode's V-cycle contraction equals the A-norm quotient computed here from the
+    column-built E (independent of the search's own arithmetic), whatever f is."""
+    n = 15
+    E = he2023._columns(v_cycle, n, 1)
+    from constructions.neural_operators.multigrid import poisson_matrix
+
+    A = poisson_matrix(n, 1).toarray()
+    e = he2023._sine_mode(n, (3,))
+    want = np.sqrt((E @ e) @ A @ (E @ e) / (e @ A @ e))
+    for f_scale in (0.0, 5.0):
+        r = he2023.vcycle_ratio(d=1, level=0.0, k1=2 / 7, k2=0.0, c1=0.0, c2=0.0, c3=0.0, rough=0.0,
+                                f_scale=f_scale, ns={1: [15]}, bound={1: 1.0})
+        assert abs(r - want) <= 1e-9 * want

@@ -125,3 +125,19 @@ def test_zoh_depends_on_dt_over_theta_only(d, theta, c, frac):
     assert_close(Abc, Ab1, size=d, cond=max(1.0, np.linalg.norm(A1 * frac * theta, 1)), c=4.0, what="Abar")
     E = np.linalg.norm(Ab1, 1) / np.linalg.norm(Ab1 - np.eye(d), 1)
     assert_close(Bbc, Bb1, size=d, cond=np.linalg.cond(A1) + E, c=4.0, what="Bbar")
+
+
+def test_hurwitz_worst_case_is_exhaustive_and_exact():
+    """voelker2019.hurwitz has no continuous input to search (theta > 0 only scales the spectrum):
+    every order in range is certified exactly, and the least stable order is reported (d = 1:
+    theta A = (-1), eigenvalue -1 exactly)."""
+    from theorems.registry import get
+
+    v = get("voelker2019.hurwitz").study("fast", 0)
+    ev = v.evidence
+    assert v.holds and np.all(ev["routh_ok"]) and np.array_equal(ev["orders"], np.arange(1, 31))
+    assert ev["exhaustive_worst_order"] == 1 and ev["exhaustive_worst_max_real_eig"] == -1.0
+    assert np.all(ev["max_real_eig"] <= ev["exhaustive_worst_max_real_eig"])
+    assert "worst case exhaustive" in v.measured and "no adversarial search" in v.notes
+    flipped = get("voelker2019.hurwitz").controls["A with the diagonal sign flipped ((-1)^(i-j))"]("fast", 0)
+    assert not flipped.holds

@@ -31,7 +31,7 @@ rejects.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -46,7 +46,15 @@ from numerics import EPS
 from numerics.plotting import convergence_figure, ratio_figure
 from numerics.random import rng
 from numerics.rates import observed_order
-from theorems.judges import bound_verdict, order_verdict, plot_bound, plot_order
+from theorems.judges import (
+    Axis,
+    adversarial_search,
+    bound_verdict,
+    order_verdict,
+    plot_bound,
+    plot_order,
+    with_search,
+)
 from theorems.registry import Claim, Verdict, register
 
 # --- targets ------------------------------------------------------------------------------------
@@ -236,17 +244,90 @@ def plot_error_rate(verdict: Verdict):
 # --- bound --------------------------------------------------------------------------------------
 
 
+SEARCH_SHAPES = ((1, 2), (1, 3), (2, 2))
+"""(d, n) of the modulus-bound search: the sweep's three shapes."""
+
+SEARCH_N_MAX = {"fast": {(1, 2): 32, (1, 3): 8, (2, 2): 4}, "full": {(1, 2): 128, (1, 3): 20, (2, 2): 8}}
+"""Largest grid N per shape in the search: the sweep's largest N, except (1, 2) in the full profile
+(128, not 256: one layer of 256^2 cells costs 60 ms CPU to build and run, and the search rebuilds
+it for every target it tries)."""
+
+
+def _search_budget(profile: str) -> dict:
+    return {"starts": 6, "evaluations": 60} if profile == "fast" else {"starts": 8, "evaluations": 80}
+
+
+@lru_cache(maxsize=64)
+def _search_layer(d: int, n: int, N: int, target_seed: int, tau_scale: float | None, threshold_shift: float):
+    f, L, fmax = sine_target(d, n, target_seed, terms=1)
+    c = build_single_layer(f, d, n, 1.0 / N, tau=tau_scale)
+    return f, L, fmax, exported_layer(c, threshold_shift)
+
+
+def admissible_point(x: np.ndarray, N: int, eta: float, near: int, offset: float, tau: float) -> np.ndarray:
+    """Project coordinates ``x`` (flat, in [0, 1]) into the good set K of the bound: coordinate
+    ``near`` (if < len(x)) is put ``offset`` tau from the interior face nearest to it (|offset| < 40:
+    inside the logistic transition), every other coordinate within eta of an interior face is moved
+    out to distance (1 + 1e-3) eta on its side (exactly on a face: the upper side; the 1e-3 keeps the
+    rounded point in K). The points of K at distance eta from a second face (the corners of K) are
+    where the gate is weakest."""
+    x = np.clip(np.asarray(x, dtype=np.float64).copy(), 0.0, 1.0)
+    for k in range(x.size):
+        j = int(np.clip(np.round(x[k] * N), 1, N - 1))
+        if k == near:
+            x[k] = j / N + offset * tau
+        elif abs(x[k] - j / N) < eta:
+            x[k] = j / N + (1.0 + 1e-3) * (eta if x[k] >= j / N else -eta)
+    return x
+
+
+def modulus_ratio(*, shape: int, target_seed: int, n_frac: float, x0: float, x1: float, x2: float, x3: float,
+                  near: int, offset: float, profile: str = "fast", tau_scale: float | None = None,
+                  threshold_shift: float = 0.0, c_scale: float = 1.0) -> float:
+    """|T(X) - f(X)|_max / (c_scale L c delta + tail) at one admissible point (the quantity the
+    adversarial search maximises): T the EXPORTED weights of the layer for the single-sine target
+    sine_target(d, n, target_seed, terms=1) (whose Lipschitz constant L = |a| ||w||_1 is attained
+    along sign(w) where the phase is a multiple of pi, so the bound is nearly tight there), run
+    through ``reference_forward``; N = 2 .. N_max on a log scale (``n_frac``); X from the first dn of
+    x0..x3 projected into K (:func:`admissible_point`); ``near`` = dn: no coordinate near a face."""
+    d, n = SEARCH_SHAPES[int(shape)]
+    D = d * n
+    n_max = SEARCH_N_MAX[profile][(d, n)]
+    N = int(np.clip(np.round(2.0 * (n_max / 2.0) ** n_frac), 2, n_max))
+    f, L, fmax, w = _search_layer(d, n, N, int(target_seed), tau_scale, threshold_shift)
+    # K and the bound are those of the claimed construction (tau = 1e-6 delta), also for the controls
+    tau = 1e-6 / N
+    eta = LEAK_MARGIN * tau
+    x = admissible_point(np.array([x0, x1, x2, x3][:D]), N, eta, int(near), float(offset), tau)
+    X = x.reshape(1, d, n)
+    if not _in_good_set(X, N, eta)[0]:
+        raise ValueError("modulus_ratio: the projected point is outside K")  # counts as a violation
+    err = float(np.abs(reference_forward(w, X) - f(X)).max())
+    bound = c_scale * L * (0.5 / N + eta) + 4 * D * (n + 1) * np.exp(-LEAK_MARGIN) * fmax
+    return err / bound
+
+
+SEARCH_SPACE = {"shape": Axis(0, len(SEARCH_SHAPES) - 1, integer=True), "target_seed": Axis(0, 9999, integer=True),
+                "n_frac": Axis(0.0, 1.0), "x0": Axis(0.0, 1.0), "x1": Axis(0.0, 1.0), "x2": Axis(0.0, 1.0),
+                "x3": Axis(0.0, 1.0), "near": Axis(0, 4, integer=True), "offset": Axis(-40.0, 40.0)}
+
+
 def study_modulus_bound(profile: str, seed: int, tau_scale: float | None = None,
-                        threshold_shift: float = 0.0) -> Verdict:
+                        threshold_shift: float = 0.0, c_scale: float = 1.0) -> Verdict:
     """|T(X) - f(X)|_max <= L (delta/2 + eta) + 4 D (n+1) e^{-40} ||f||_inf on the good set K,
     T the EXPORTED weights run through ``reference_forward``; and the exact case on cell interiors.
 
     Cases: three shapes (d, n) = (1, 2), (1, 3), (2, 2), a ladder of N each, random inputs and
     adversarial face inputs (a coordinate exactly on a face), restricted to K. Corner inputs (two
     coordinates on faces) are outside K; their error is reported in the evidence, not judged.
+    Adversarial search (:func:`theorems.judges.adversarial_search` of :func:`modulus_ratio`) over
+    the shape, the grid N, the single-sine target's seed, the input projected into K, which
+    coordinate sits in a face's transition and where (offset in tau): the claim holds only if its
+    worst ratio is <= 1 as well.
     Controls: ``tau_scale``, tau = tau_scale fixed, too soft for the grid; ``threshold_shift``,
     exported key thresholds moved by 0.1 delta (the bound alone need not notice a misplaced face:
-    the exact case does).
+    the exact case does); ``c_scale = 0.5``, the bound's constant c halved, which the search must
+    break.
     """
     configs = [(1, 2, [2, 4, 8, 16, 32]), (1, 3, [2, 3, 5, 8]), (2, 2, [2, 3, 4])]
     if profile == "full":
@@ -270,7 +351,7 @@ def study_modulus_bound(profile: str, seed: int, tau_scale: float | None = None,
             X = np.concatenate([Xr, _face_inputs(g, d, n, N, count)])
             keep = _in_good_set(X, N, eta)
             err = np.abs(reference_forward(w, X[keep]) - f(X[keep])).max()
-            bound = L * (0.5 / N + eta) + 4 * D * (n + 1) * np.exp(-LEAK_MARGIN) * fmax
+            bound = c_scale * L * (0.5 / N + eta) + 4 * D * (n + 1) * np.exp(-LEAK_MARGIN) * fmax
             labels.append(f"d={d},n={n},N={N}")
             measured.append(float(err))
             bounds.append(float(bound))
@@ -281,16 +362,30 @@ def study_modulus_bound(profile: str, seed: int, tau_scale: float | None = None,
                 Xc = g.uniform(size=(1, d, n))
                 Xc.reshape(1, -1)[0, :2] = 1.0 / N
                 corner.append(float(np.abs(reference_forward(w, Xc) - f(Xc)).max()))
+    search = adversarial_search(
+        partial(modulus_ratio, profile=profile, tau_scale=tau_scale, threshold_shift=threshold_shift,
+                c_scale=c_scale),
+        SEARCH_SPACE, seed=seed, **_search_budget(profile))
+    where = dict(search.where)
+    if where:
+        d_w, n_w = SEARCH_SHAPES[int(where["shape"])]
+        n_max = SEARCH_N_MAX[profile][(d_w, n_w)]
+        where_text = (f"d={d_w}, n={n_w}, N={int(np.clip(np.round(2.0 * (n_max / 2.0) ** where['n_frac']), 2, n_max))}, "
+                      f"single-sine target seed {int(where['target_seed'])}")
+    else:
+        where_text = "no admissible point evaluated"
     v = bound_verdict(
         labels, measured, bounds,
-        expected="error <= omega_f(c delta) + tail, c = 1/2 + eta/delta (omega_f(t) = L t); exact case "
-                 "within 4 eps (D + 2) max|f| on cell interiors",
+        expected=("error <= omega_f(c delta) + tail, c = " + ("" if c_scale == 1.0 else f"{c_scale:g} ")
+                  + "(1/2 + eta/delta) (omega_f(t) = L t); exact case within 4 eps (D + 2) max|f| on cell interiors"),
         notes=f"exported weights through reference_forward; measured constant max err/(L delta) = "
-              f"{worst_c:.3f} (proved c = 0.5 + 40 tau/delta); corner inputs (outside K) have errors up to "
+              f"{worst_c:.3f} on the sweep (proved c = 0.5 + 40 tau/delta); the adversarial worst case is at "
+              f"{where_text}; corner inputs (outside K) have errors up to "
               f"{max(corner):.3f}: the Lukasiewicz gate loses mass when two coordinates sit on faces, so "
               "this one-layer construction is not a sup-norm approximant there",
         extra={"effective_c": worst_c, "corner_errors": np.array(corner), "exact_ratio": exact_ratio,
                "exact_fraction_off": exact_off},
+        search=search,
     )
     return Verdict(holds=v.holds and exact_ratio <= 1.0,
                    measured=v.measured + f"; exact case max error/tolerance {exact_ratio:.3g} "
@@ -384,21 +479,64 @@ def broadcast_first(X: np.ndarray) -> np.ndarray:
     return np.repeat(X[:, :, :1], X.shape[2], axis=2)
 
 
-def study_needs_pe(profile: str, seed: int, positional: bool = False) -> Verdict:
+PE_SEARCH_SPACE = {"a": Axis(0.0, 1.0), "b": Axis(0.0, 1.0)} | {
+    name: Axis(-2.0, 2.0) for name in ("wq", "wk", "wv", "wo", "w1a", "w1b", "b1a", "b1b", "w2a", "w2b")}
+"""The pair X = (a, b), P X = (b, a), and a one-head (head dim 1), two-hidden-unit layer without
+positional encodings (W_Q, W_K, W_V, W_O scalars, W_1, b_1, W_2 in R^2): the explicit
+constant-1/2 layer lies in the box."""
+
+
+def _pe_search_budget(profile: str) -> dict:
+    return {"starts": 8, "evaluations": 150} if profile == "fast" else {"starts": 24, "evaluations": 300}
+
+
+@lru_cache(maxsize=1)
+def _pe_approximator():
+    return exported_layer(build_single_layer(lambda Z: broadcast_first(Z), 1, 2, 1.0 / 8))
+
+
+def pe_ratio(*, a: float, b: float, wq: float, wk: float, wv: float, wo: float, w1a: float, w1b: float,
+             b1a: float, b1b: float, w2a: float, w2b: float, bound_scale: float = 1.0,
+             positional: bool = False) -> float:
+    """bound / measured for the LOWER bound at one point (what the adversarial search maximises:
+    the search minimises the error): bound_scale |a - b| / 2 over max(|T(X) - f(X)|, |T(PX) -
+    f(PX)|)_max + 64 eps max(1, |T|) (the round-off slack of the equivariance check), f(X) = (x_1,
+    x_1), T the layer of the box's parameters without positional encodings; ``positional=True``
+    (control): T the explicit approximator WITH positional encodings (the layer parameters unused)."""
+    X = np.array([[[a, b]]], dtype=np.float64)
+    PX = X[:, :, ::-1].copy()
+    lower = bound_scale * 0.5 * abs(a - b)
+    if positional:
+        w = _pe_approximator()
+        out, outp = reference_forward(w, X)[0], reference_forward(w, PX)[0]
+    else:
+        one = np.ones((1, 1, 1))
+        layer = layer_no_pe(wq * one, wk * one, wv * one, wo * one, np.array([[w1a], [w1b]]),
+                            np.array([b1a, b1b]), np.array([[w2a, w2b]]))
+        out, outp = layer(X[0]), layer(PX[0])
+    err = max(float(np.abs(out - broadcast_first(X)[0]).max()), float(np.abs(outp - broadcast_first(PX)[0]).max()))
+    slack = 64 * EPS * max(1.0, float(np.abs(out).max()), float(np.abs(outp).max()))
+    return lower / (err + slack)
+
+
+def study_needs_pe(profile: str, seed: int, positional: bool = False, bound_scale: float = 1.0) -> Verdict:
     """Positional encodings are necessary: every single layer without them is permutation
     equivariant, so max(err(X), err(PX)) >= |f(PX) - P f(X)|_max / 2 = 1/2 for f(X) = (x_1, x_1),
     X = (0, 1), P the swap.
 
     Measured on layers without positional encodings: seeded random standard layers (equivariance
     defect and error of each) and the explicit layer :func:`constant_half_layer_no_pe`, whose error
-    is exactly 1/2 (the bound is attained by a layer, so it is sharp). ``positional=True``
-    (control): the explicit approximator WITH positional encodings, its exported weights through
-    ``reference_forward`` on the same pair -- not equivariant, error far below 1/2, so the same
-    check rejects it.
+    is exactly 1/2 (the bound is attained by a layer, so it is sharp). Adversarial search
+    (:func:`theorems.judges.adversarial_search` of :func:`pe_ratio`) over the pair X = (a, b) and
+    the layer's parameters, minimising the error: its worst ratio bound/error must stay <= 1.
+    Controls: ``positional=True``, the explicit approximator WITH positional encodings, its exported
+    weights through ``reference_forward`` on the same pair -- not equivariant, error far below 1/2,
+    so the same check rejects it (and the same search, over the pair); ``bound_scale = 2``, the lower
+    bound doubled (1 instead of 1/2), which the search must break.
     """
     X = np.array([[[0.0, 1.0]]])
     PX = X[:, :, ::-1].copy()
-    lower = 0.5 * float(np.abs(broadcast_first(PX)[0] - broadcast_first(X)[0][:, ::-1]).max())
+    lower = bound_scale * 0.5 * float(np.abs(broadcast_first(PX)[0] - broadcast_first(X)[0][:, ::-1]).max())
     errs, defects, labels = [], [], []
 
     def measure(out, outp, label):
@@ -407,8 +545,7 @@ def study_needs_pe(profile: str, seed: int, positional: bool = False) -> Verdict
         labels.append(label)
 
     if positional:
-        c = build_single_layer(lambda Z: broadcast_first(Z), 1, 2, 1.0 / 8)
-        w = exported_layer(c)
+        w = _pe_approximator()
         measure(reference_forward(w, X)[0], reference_forward(w, PX)[0], "with positional encodings")
     else:
         g = rng(seed)
@@ -427,14 +564,24 @@ def study_needs_pe(profile: str, seed: int, positional: bool = False) -> Verdict
                 f"{random_errs.min():.4f}" if not positional else f"layer with PE: max error {errs[0]:.4f}")
     if not positional:
         measured += f"; explicit constant-1/2 layer: {errs[-1]:.4f}"
-    return Verdict(
+    search = adversarial_search(partial(pe_ratio, bound_scale=bound_scale, positional=positional),
+                                PE_SEARCH_SPACE, seed=seed, **_pe_search_budget(profile))
+    found = search.where
+    where = (f"the adversarial layer's error at X = ({found['a']:.3g}, {found['b']:.3g}) is "
+             f"{bound_scale * 0.5 * abs(found['a'] - found['b']) / search.ratio:.4f} against the bound "
+             f"{bound_scale * 0.5 * abs(found['a'] - found['b']):.4f}") if found and search.ratio > 0 else ""
+    verdict = Verdict(
         holds=holds,
-        measured=measured + f"; lower bound {lower:.4f}; max equivariance defect {np.max(defects):.2e}",
-        expected="every layer without positional encodings is equivariant and has error >= 1/2 on (X, PX)",
+        measured=measured + f"; lower bound {lower:.4f}; max equivariance defect {np.max(defects):.2e}; "
+                            "the adversarial ratio is bound / error (a lower bound: the search minimises the error)",
+        expected=f"every layer without positional encodings is equivariant and has error >= {lower:g} on (X, PX)",
         evidence={"errors": errs, "lower_bound": lower, "defects": np.array(defects), "labels": labels},
-        notes="the explicit layer attains the bound (sharp)" if not positional else
-              "with positional encodings the obstruction is absent",
+        notes="; ".join(filter(None, [
+            "the explicit layer attains the bound (sharp)" if not positional else
+            "with positional encodings the obstruction is absent",
+            where])),
     )
+    return with_search(verdict, search, sweep_worst=float(lower / errs.min()))
 
 
 def plot_needs_pe(verdict: Verdict):
@@ -472,11 +619,13 @@ register(Claim(
     statement="On inputs with at most one coordinate within 40 tau of a cell face, the single-layer "
               "approximator's error is at most omega_f(c delta) + 4 D (n+1) e^{-40} ||f||, c = 1/2 + 40 tau/delta.",
     kind="bound",
-    expected="measured / bound <= 1 on random and face inputs for three (d, n)",
+    expected="measured / bound <= 1 on random and face inputs for three (d, n), and at the adversarial worst case "
+             "over shape, N, single-sine target and inputs in K",
     study=study_modulus_bound,
     plot=plot_bound,
     controls={"soft thresholds (tau = 0.02)": partial(study_modulus_bound, tau_scale=0.02),
-              "exported key thresholds shifted by 0.1 delta": partial(study_modulus_bound, threshold_shift=0.1)},
+              "exported key thresholds shifted by 0.1 delta": partial(study_modulus_bound, threshold_shift=0.1),
+              "bound's constant halved (c = 1/4 + 20 tau/delta)": partial(study_modulus_bound, c_scale=0.5)},
 ))
 
 register(Claim(
@@ -502,8 +651,10 @@ register(Claim(
               "n = 2) every such layer has max(|T(X) - f(X)|, |T(PX) - f(PX)|) >= 1/2 at X = (0, 1).",
     kind="bound",
     expected="without positional encodings: equivariance to round-off and error >= 1/2 for every layer; "
-             "attained by an explicit layer",
+             "attained by an explicit layer; adversarial search over the pair and the layer's parameters: "
+             "bound / error <= 1",
     study=study_needs_pe,
     plot=plot_needs_pe,
-    controls={"with positional encodings": partial(study_needs_pe, positional=True)},
+    controls={"with positional encodings": partial(study_needs_pe, positional=True),
+              "lower bound doubled (1 instead of 1/2)": partial(study_needs_pe, bound_scale=2.0)},
 ))
