@@ -310,7 +310,9 @@ def study_hurwitz(profile: str, seed: int, flip_diagonal_sign: bool = False) -> 
                   "routh_min_first_column": np.array(min_col), "max_real_eig": max_re_a,
                   "bauer_fike_radius": bf, "kappa_eigvec": np.array(kappa_v),
                   "last_numerically_certified_order": last_numeric,
-                  "exhaustive_worst_order": int(orders[worst]), "exhaustive_worst_max_real_eig": float(max_re_a[worst])},
+                  "exhaustive_worst_order": int(orders[worst]), "exhaustive_worst_max_real_eig": float(max_re_a[worst]),
+                  "search_not_applicable": "adversarial search: not applicable -- the admissible inputs in range "
+                                           "(the orders d) are checked exhaustively and exactly"},
         notes="theta > 0 only scales the spectrum, so the integer matrix theta A decides; "
               "A is far from normal, hence the exact test; no adversarial search: the admissible inputs in "
               "range (the orders d) are checked exhaustively and exactly, and the claim has no constant to "
