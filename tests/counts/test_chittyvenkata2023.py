@@ -140,3 +140,29 @@ def test_claims_seed_3(label):
 @pytest.mark.parametrize("label", IDS)
 def test_full_profile(label):
     assert get(f"chittyvenkata2023.{label}").check("full", 0).holds
+
+
+@pytest.mark.parametrize("tied, dtype", [(True, jnp.float64), (False, jnp.float64), (True, jnp.float32)])
+def test_decode_step_reproduces_the_full_forward_pass(tied, dtype):
+    """Incremental decoding (init_cache + decode_step, one token at a time) gives the logits of the
+    full causal forward pass at every position, and keeps the cache's dtype and shape."""
+    c = TransformerConfig("decoder", 11, 6, 8, 2, 2, 12, tied_embeddings=tied)
+    params = tf.init_params(c, jax.random.PRNGKey(1))
+    params = jax.tree_util.tree_map(lambda a: 25 * a, params)  # O(1) activations: attention is not uniform
+    tokens = jnp.asarray(np.random.default_rng(0).integers(0, 11, size=(2, 5)))
+    full = np.asarray(tf.forward(params, c, tokens))
+    cache = tf.init_cache(c, 2, 6, dtype)
+    assert sorted(cache) == ["k", "v"] and all(len(cache[k]) == 2 for k in cache)
+    outs = []
+    for t in range(5):
+        logits, cache = tf.decode_step(params, c, cache, tokens[:, t], t)
+        outs.append(np.asarray(logits))
+        assert sorted(cache) == ["k", "v"]
+        assert all(a.dtype == dtype and a.shape == (2, 2, 6, 4) for a in cache["k"] + cache["v"])
+    inc = np.stack(outs, axis=1)
+    # float64: two evaluations of one function summed in different orders, c = 10 over the longest
+    # accumulation path n_layers (d + T + d_ff) + d; float32 cache: K, V rounded to 2^-24 relative
+    size = 2 * (8 + 5 + 12) + 8
+    eps = np.finfo(np.float64 if dtype == jnp.float64 else np.float32).eps
+    scale = np.max(np.abs(full))
+    np.testing.assert_allclose(inc, full, rtol=0, atol=10 * eps * size * scale)
