@@ -150,12 +150,14 @@ def test_decode_step_reproduces_the_full_forward_pass(tied, dtype):
     params = tf.init_params(c, jax.random.PRNGKey(1))
     params = jax.tree_util.tree_map(lambda a: 25 * a, params)  # O(1) activations: attention is not uniform
     tokens = jnp.asarray(np.random.default_rng(0).integers(0, 11, size=(2, 5)))
-    full = np.asarray(tf.forward(params, c, tokens))
+    # jitted (one XLA compilation each, cheaper than op-by-op dispatch on first use)
+    full = np.asarray(jax.jit(lambda p, t: tf.forward(p, c, t))(params, tokens))
+    step = jax.jit(lambda p, ca, tok, pos: tf.decode_step(p, c, ca, tok, pos))
     cache = tf.init_cache(c, 2, 6, dtype)
     assert sorted(cache) == ["k", "v"] and all(len(cache[k]) == 2 for k in cache)
     outs = []
     for t in range(5):
-        logits, cache = tf.decode_step(params, c, cache, tokens[:, t], t)
+        logits, cache = step(params, cache, tokens[:, t], t)
         outs.append(np.asarray(logits))
         assert sorted(cache) == ["k", "v"]
         assert all(a.dtype == dtype and a.shape == (2, 2, 6, 4) for a in cache["k"] + cache["v"])
@@ -237,7 +239,7 @@ def test_forward_equals_a_numpy_reference(kind):
     g = np.random.default_rng(3)
     params = jax.tree_util.tree_map(lambda a: jnp.asarray(a * 25 + 0.3 * g.normal(size=a.shape)), params)
     tokens = jnp.asarray(g.integers(0, 13, size=(2, 6)))
-    got, ref = tf.forward(params, c, tokens), _reference_forward(params, c, tokens)
+    got, ref = jax.jit(lambda p, t: tf.forward(p, c, t))(params, tokens), _reference_forward(params, c, tokens)
     got, ref = (got, ref) if enc else ((got,), (ref,))
     # one float64 function, two summation orders: c = 10, size = the longest accumulation path
     # n_layers (d + n + d_ff) + d + V, amplified by the O(1e2) logit scale of these weights
@@ -245,6 +247,6 @@ def test_forward_equals_a_numpy_reference(kind):
     for a, b in zip(got, ref, strict=True):
         np.testing.assert_allclose(np.asarray(a), b, rtol=0, atol=10 * np.finfo(float).eps * size * np.max(np.abs(b)))
     if enc:  # post-LN: with unit gains and zero biases every output row has mean 0 and variance 1
-        h, _ = tf.forward(tf.init_params(c, jax.random.PRNGKey(2)), c, tokens)
+        h, _ = jax.jit(lambda p, t: tf.forward(p, c, t))(tf.init_params(c, jax.random.PRNGKey(2)), tokens)
         np.testing.assert_allclose(np.mean(h, -1), 0.0, atol=1e-14)
         np.testing.assert_allclose(np.var(h, -1), 1.0, rtol=1e-9)
