@@ -125,7 +125,7 @@ def test_evolve_methods_and_errors():
         pv.evolve(P0, G, 1.0, 10, method="rk4")
     with pytest.raises(ValueError, match="T"):
         pv.evolve(P0, G, -1.0, 10)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="^n_steps must be a positive int"):
         pv.evolve(P0, G, 1.0, 0)
     with pytest.raises(ValueError, match="G must be"):
         pv.evolve(P0[:-1], G, 1.0, 10)
