@@ -11,6 +11,8 @@ the tests marked ``slow`` (full-profile studies, minutes per mutant) unless ``--
     python mutation/run.py --all        (numerics/ and constructions/, one module after another)
     python mutation/run.py --sample N --seed S TARGET.py      (a seeded random sample of N mutants)
     python mutation/run.py --mutants NAME,NAME TARGET.py      (re-run named mutants, e.g. survivors)
+    python mutation/run.py --together --sample 50 --seed 1 constructions/counts/*.py
+                                        (one campaign for several modules: one test-statistics run)
 
 Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status) and a summary line per
 module on stdout; survivors are triaged by hand in ``mutation/triage.md``.
@@ -120,12 +122,19 @@ DO_NOT_MUTATE = (
 )
 
 
-def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | None = None,
+def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: list[str] | None = None,
                sample: int = 0, seed: int = 0, mutants: list[str] | None = None, slow: bool = False
                ) -> tuple[int, int, dict[str, int]]:
+    """One campaign. ``target`` may be a list of modules (``--together``): they are mutated in one
+    scratch copy against the union of their test selections, so mutmut's test statistics are
+    gathered once, and a sample is drawn from all their mutants (so each module's share is
+    proportional to its number of mutants); results are still written per module."""
     graph = project_graph()
-    tests = tests or tests_seeing(target, graph, claims)
-    rel = target.relative_to(ROOT)
+    targets = target if isinstance(target, list) else [target]
+    if not tests:
+        tests = sorted({t for tg in targets for t in tests_seeing(tg, graph, claims)})
+    rels = [tg.relative_to(ROOT) for tg in targets]
+    rel = rels[0] if len(rels) == 1 else rels[0].parent
     scratch = workdir / str(rel).replace("/", "__").removesuffix(".py")
     if scratch.exists():
         shutil.rmtree(scratch)
@@ -140,7 +149,7 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
     (scratch / "setup.cfg").write_text(
         "[mutmut]\n"
         f"source_paths=\n    {rel.parts[0]}\n"
-        f"only_mutate=\n    {rel}\n"
+        "only_mutate=\n    " + "\n    ".join(map(str, rels)) + "\n"
         # the repository files some tests read (README.md for tests/test_figures.py, schemas/, ...)
         "also_copy=\n    " + "\n    ".join(ALSO_COPY) + "\n"
         "process_isolation=forkserver\n"
@@ -181,7 +190,11 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
     out = ROOT / "mutation" / "results"
     out.mkdir(parents=True, exist_ok=True)
     suffix = ".rerun.txt" if mutants else ".txt"
-    (out / (str(rel).replace("/", "__").removesuffix(".py") + suffix)).write_text(res.stdout, encoding="utf-8")
+    for r in rels:
+        prefix = ".".join(r.with_suffix("").parts) + "."
+        lines = [line for line in res.stdout.splitlines(keepends=True) if line.strip().startswith(prefix)]
+        text = res.stdout if len(rels) == 1 else "".join(lines)
+        (out / (str(r).replace("/", "__").removesuffix(".py") + suffix)).write_text(text, encoding="utf-8")
     counts: dict[str, int] = {}
     for line in res.stdout.splitlines():
         if ":" in line:
@@ -190,6 +203,13 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
     total = sum(v for k, v in counts.items() if k != "not checked")
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     print(f"== {rel}: {killed}/{total} killed {counts}", flush=True)
+    if len(rels) > 1:
+        for r in rels:
+            prefix = ".".join(r.with_suffix("").parts) + "."
+            st = [line.rsplit(":", 1)[1].strip() for line in res.stdout.splitlines()
+                  if ":" in line and line.strip().startswith(prefix)]
+            run = [x for x in st if x != "not checked"]
+            print(f"==   {r}: {sum(x in ('killed', 'timeout') for x in run)}/{len(run)} killed", flush=True)
     return killed, total, counts
 
 
@@ -205,6 +225,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mutants", default="",
                     help="comma-separated mutant names to run (results to mutation/results/<module>.rerun.txt)")
+    ap.add_argument("--together", action="store_true",
+                    help="one campaign for all targets (one scratch copy, one test-statistics run, one sample)")
     args = ap.parse_args(argv)
     if args.all:
         targets = sorted(p for pkg in ("numerics", "constructions") for p in (ROOT / pkg).rglob("*.py")
@@ -215,9 +237,10 @@ def main(argv=None) -> int:
         if not t.is_file():
             print(f"error: no such module {t}", file=sys.stderr)
             return 2
-    for t in targets:
-        run_target(t, Path(args.workdir), args.claims, [x for x in args.tests.split(",") if x],
-                   args.sample, args.seed, [x for x in args.mutants.split(",") if x], args.slow)
+    tests = [x for x in args.tests.split(",") if x]
+    mutants = [x for x in args.mutants.split(",") if x]
+    for t in ([targets] if args.together else targets):
+        run_target(t, Path(args.workdir), args.claims, tests, args.sample, args.seed, mutants, args.slow)
     return 0
 
 

@@ -100,3 +100,20 @@ def test_flow_matching_evidence_and_figure():
     assert "adversarial search: not applicable" in v.notes and "search_worst_ratio" not in ev
     assert ev["search_not_applicable"].startswith("adversarial search: not applicable")
     assert claim.plot(v).axes
+
+
+def test_squared_cost_matrix_entries_shapes_and_errors():
+    from constructions.building_blocks.transport import squared_cost_matrix
+
+    g = rng(5)
+    x0, x1 = g.normal(size=(4, 3)), g.normal(size=(6, 3))  # different point counts are admissible
+    ref = np.array([[np.sum((a - c) ** 2) for c in x1] for a in x0])
+    np.testing.assert_allclose(squared_cost_matrix(x0, x1), ref, rtol=4 * np.finfo(float).eps)
+    # from the differences: points near 1e8 that differ by 1 give exactly 1, not a cancelled 0 or 2
+    np.testing.assert_array_equal(squared_cost_matrix([1e8], [1e8 + 1]), [[1.0]])
+    for bad0, bad1, name in ((np.ones((2, 2, 2)), np.ones((2, 2)), "x0"), (np.ones((2, 2)), [[np.nan, 0]], "x1"),
+                             (np.zeros((0, 2)), np.ones((2, 2)), "x0")):
+        with pytest.raises(ValueError, match=rf"^{name} must"):
+            squared_cost_matrix(bad0, bad1)
+    with pytest.raises(ValueError, match="same dimension"):
+        squared_cost_matrix(np.ones((2, 2)), np.ones((2, 3)))

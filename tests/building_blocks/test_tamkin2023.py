@@ -154,3 +154,26 @@ def test_claim_figures():
         v = claim.check("fast", 0)
         assert v.holds, v.measured
         assert claim.plot(v).axes
+
+
+def test_lloyd_iterations_and_history_on_a_hand_worked_case():
+    # x = 0, 1, 10, 11 from centres 0 and 1: step 1 moves c1 to 22/3 and point 1 changes cluster;
+    # step 2 gives the centroids 0.5 and 10.5 and no label changes: 2 iterations, converged
+    x = np.array([0.0, 1.0, 10.0, 11.0])
+    r = lloyd(x, 2, 0, init=np.array([[0.0], [1.0]]))
+    assert r.iterations == 2 and r.converged
+    np.testing.assert_allclose(r.centres[:, 0], [0.5, 10.5], rtol=0, atol=1e-15)
+    assert r.labels.tolist() == [0, 0, 1, 1]
+    c1 = 22 / 3
+    hist = [(0 + 0 + 81 + 100) / 4, (0 + (1 - c1) ** 2 + (10 - c1) ** 2 + (11 - c1) ** 2) / 4,
+            (0 + 1 + (10 - c1) ** 2 + (11 - c1) ** 2) / 4, 0.25, 0.25]
+    np.testing.assert_allclose(r.distortions, hist, rtol=1e-15)
+    r1 = lloyd(x, 2, 0, init=np.array([[0.0], [1.0]]), max_iter=1)
+    assert r1.iterations == 1 and not r1.converged and r1.distortions.size == 3
+
+
+def test_codebook_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"^k must be a positive int"):
+        codebook_layer(np.ones(2), np.eye(2), 0)
+    with pytest.raises(ValueError, match=r"^codes must be"):
+        codebook_layer(np.ones(2), np.ones((2, 3)), 1)

@@ -34,3 +34,18 @@ def test_claims_seed_4(cid):
     claim = get(cid)
     assert claim.check("fast", 4).holds
     assert not any(v.holds for v in claim.run_controls("fast", 4).values())
+
+
+def test_zero_sizes_count_nothing_and_errors_name_the_argument():
+    assert glu.glu_block_params(0, 1536) == glu.glu_block_params(384, 0) == 0
+    assert glu.glu_block_macs(0, 384, 1536) == glu.glu_block_macs(197, 384, 0) == 0
+    assert glu.mhsa_mlp_params(0, 1536) == 0 and glu.mhsa_mlp_params(384, 0) == 4 * 384**2
+    assert glu.mhsa_mlp_macs(0, 384, 1536) == 0 and glu.mhsa_mlp_macs(197, 0, 1536) == 0
+    assert glu.mhsa_mlp_macs(197, 384, 0) == 197 * 4 * 384**2 + 2 * 197**2 * 384
+    for fn, names in ((glu.glu_block_params, "dh"), (glu.glu_block_macs, "ndh"), (glu.mhsa_mlp_params, "df"),
+                      (glu.mhsa_mlp_macs, "ndf")):
+        for i, name in enumerate(names):
+            args = [1] * len(names)
+            args[i] = -1
+            with pytest.raises(ValueError, match=rf"^{name} must be a non-negative int"):
+                fn(*args)

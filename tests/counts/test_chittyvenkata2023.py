@@ -165,3 +165,112 @@ def test_quantization_search_breaks_the_halved_bound(seed):
     for variant in ({"bound_scale": 0.5}, {"truncate": True}):
         v = ch.study_quantization("fast", seed, **variant)
         assert not v.holds and v.evidence["search_worst_ratio"] > 1.5, (variant, v.measured)
+
+@pytest.mark.parametrize("tied, dtype", [(True, jnp.float64), (False, jnp.float64), (True, jnp.float32)])
+def test_decode_step_reproduces_the_full_forward_pass(tied, dtype):
+    """Incremental decoding (init_cache + decode_step, one token at a time) gives the logits of the
+    full causal forward pass at every position, and keeps the cache's dtype and shape."""
+    c = TransformerConfig("decoder", 11, 6, 8, 2, 2, 12, tied_embeddings=tied)
+    params = tf.init_params(c, jax.random.PRNGKey(1))
+    params = jax.tree_util.tree_map(lambda a: 25 * a, params)  # O(1) activations: attention is not uniform
+    tokens = jnp.asarray(np.random.default_rng(0).integers(0, 11, size=(2, 5)))
+    # jitted (one XLA compilation each, cheaper than op-by-op dispatch on first use)
+    full = np.asarray(jax.jit(lambda p, t: tf.forward(p, c, t))(params, tokens))
+    step = jax.jit(lambda p, ca, tok, pos: tf.decode_step(p, c, ca, tok, pos))
+    cache = tf.init_cache(c, 2, 6, dtype)
+    assert sorted(cache) == ["k", "v"] and all(len(cache[k]) == 2 for k in cache)
+    outs = []
+    for t in range(5):
+        logits, cache = step(params, cache, tokens[:, t], t)
+        outs.append(np.asarray(logits))
+        assert sorted(cache) == ["k", "v"]
+        assert all(a.dtype == dtype and a.shape == (2, 2, 6, 4) for a in cache["k"] + cache["v"])
+    inc = np.stack(outs, axis=1)
+    # float64: two evaluations of one function summed in different orders, c = 10 over the longest
+    # accumulation path n_layers (d + T + d_ff) + d; float32 cache: K, V rounded to 2^-24 relative
+    size = 2 * (8 + 5 + 12) + 8
+    eps = np.finfo(np.float64 if dtype == jnp.float64 else np.float32).eps
+    scale = np.max(np.abs(full))
+    np.testing.assert_allclose(inc, full, rtol=0, atol=10 * eps * size * scale)
+
+
+def test_compression_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"^w must be finite"):
+        cp.prune_2_4([1.0, np.nan, 0.0, 2.0])
+    with pytest.raises(ValueError, match=r"^x must be finite"):
+        cp.quantize_affine([np.inf], 8, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^bits must be a positive int"):
+        cp.quantize_affine([0.5], 0, 0.0, 1.0)
+
+
+def _reference_forward(p, c, tokens):
+    """GPT-2 / BERT written again in numpy, head by head, from the papers' descriptions
+    (LayerNorm eps 1e-5 for GPT-2, 1e-12 for BERT; GPT-2's tanh GELU, BERT's erf GELU)."""
+    from scipy.special import erf
+
+    p = jax.tree_util.tree_map(np.asarray, p)
+    tokens = np.asarray(tokens)
+
+    def ln(x, q, eps):
+        mu = x.mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + eps) * q["g"] + q["b"]
+
+    def gelu(x, tanh):
+        if tanh:
+            return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + erf(x / np.sqrt(2)))
+
+    def attn(x, a, causal):
+        if "qkv" in a:
+            q, k, v = np.split(x @ a["qkv"]["w"] + a["qkv"]["b"], 3, axis=-1)
+        else:
+            q, k, v = (x @ a[n]["w"] + a[n]["b"] for n in "qkv")
+        n, dh = x.shape[1], c.head_dim
+        out = np.zeros_like(x)
+        for b in range(x.shape[0]):
+            for hh in range(c.n_heads):
+                sl = slice(hh * dh, (hh + 1) * dh)
+                s = q[b, :, sl] @ k[b, :, sl].T / np.sqrt(dh)
+                if causal:
+                    s = np.where(np.tril(np.ones((n, n), bool)), s, -np.inf)
+                w = np.exp(s - s.max(1, keepdims=True))
+                out[b, :, sl] = (w / w.sum(1, keepdims=True)) @ v[b, :, sl]
+        return out @ a["out"]["w"] + a["out"]["b"]
+
+    n = tokens.shape[1]
+    h = p["tok"][tokens] + p["pos"][:n][None]
+    if c.kind == "decoder":
+        for L in p["layers"]:
+            h = h + attn(ln(h, L["ln1"], 1e-5), L["attn"], True)
+            h = h + gelu(ln(h, L["ln2"], 1e-5) @ L["fc1"]["w"] + L["fc1"]["b"], True) @ L["fc2"]["w"] + L["fc2"]["b"]
+        h = ln(h, p["ln_f"], 1e-5)
+        return h @ (p["tok"].T if c.tied_embeddings else p["head"])
+    h = ln(h + p["type"][0], p["emb_ln"], 1e-12)
+    for L in p["layers"]:
+        h = ln(h + attn(h, L["attn"], False), L["ln1"], 1e-12)
+        h = ln(h + gelu(h @ L["fc1"]["w"] + L["fc1"]["b"], False) @ L["fc2"]["w"] + L["fc2"]["b"], L["ln2"], 1e-12)
+    return h, np.tanh(h[:, 0] @ p["pooler"]["w"] + p["pooler"]["b"])
+
+
+@pytest.mark.parametrize("kind", ["decoder", "encoder"])
+def test_forward_equals_a_numpy_reference(kind):
+    enc = kind == "encoder"
+    c = TransformerConfig(kind, 13, 7, 8, 2, 2, 12, type_vocab_size=2 if enc else 0, pooler=enc,
+                          tied_embeddings=enc)
+    params = tf.init_params(c, jax.random.PRNGKey(2))
+    # O(1) weights (not 0.02): attention far from uniform, GELU far from linear, LayerNorm inputs of
+    # every scale; random LayerNorm gains and biases so that a swapped g/b shows
+    g = np.random.default_rng(3)
+    params = jax.tree_util.tree_map(lambda a: jnp.asarray(a * 25 + 0.3 * g.normal(size=a.shape)), params)
+    tokens = jnp.asarray(g.integers(0, 13, size=(2, 6)))
+    got, ref = jax.jit(lambda p, t: tf.forward(p, c, t))(params, tokens), _reference_forward(params, c, tokens)
+    got, ref = (got, ref) if enc else ((got,), (ref,))
+    # one float64 function, two summation orders: c = 10, size = the longest accumulation path
+    # n_layers (d + n + d_ff) + d + V, amplified by the O(1e2) logit scale of these weights
+    size = 2 * (8 + 6 + 12) + 8 + 13
+    for a, b in zip(got, ref, strict=True):
+        np.testing.assert_allclose(np.asarray(a), b, rtol=0, atol=10 * np.finfo(float).eps * size * np.max(np.abs(b)))
+    if enc:  # post-LN: with unit gains and zero biases every output row has mean 0 and variance 1
+        h, _ = jax.jit(lambda p, t: tf.forward(p, c, t))(tf.init_params(c, jax.random.PRNGKey(2)), tokens)
+        np.testing.assert_allclose(np.mean(h, -1), 0.0, atol=1e-14)
+        np.testing.assert_allclose(np.var(h, -1), 1.0, rtol=1e-9)

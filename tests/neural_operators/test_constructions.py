@@ -320,3 +320,87 @@ def test_leapfrog_energy_variable_array_c():
 def test_leapfrog_rejects_bad_input(args, err):
     with pytest.raises(err):
         leapfrog(*args)
+
+
+# --- survivors of the mutation sample (mutation/triage.md, neural_operators) ---------------------
+
+
+def test_afno_operation_count_by_stage_on_a_hand_worked_case():
+    # H = W = C = 8, 2 blocks of b = 4, f = 1: radix-2 FFT of length 8 is 5 * 8 * 3 = 120 flops
+    ops = afno_operation_count(8, 8, 8, 2, 1)
+    fft = 2 * 8 * (8 * (120 // 2) + 5 * 120)            # forward + inverse, 8 channels: rows + 5 columns
+    mlp1 = 2 * (4 * 2 * 4 * 4 + 3 * 2 * 4)              # per block: 4 real 4x4 products, joins, bias, activation
+    mlp2 = 2 * (4 * 2 * 4 * 4 + 2 * 4 + 2 * 4)          # 4 products, joins, bias
+    mlp = 8 * 5 * (mlp1 + mlp2 + 2 * 8 * 2)             # 40 kept modes, soft-shrink 2 flops per real channel entry
+    assert ops == {"fft": fft, "mlp": mlp, "residual": 512, "total": fft + mlp + 512} == {
+        "fft": 17280, "mlp": 24960, "residual": 512, "total": 42752}
+
+
+def test_afno_errors_name_the_argument():
+    x = np.zeros((4, 4, 4))
+    w1, b1, w2, b2 = np.zeros((2, 2, 2, 2)), np.zeros((2, 2, 2)), np.zeros((2, 2, 2, 2)), np.zeros((2, 2, 2))
+    with pytest.raises(ValueError, match=r"^num_blocks must be a positive int"):
+        afno_mixer(x, w1, b1, w2, b2, num_blocks=0, sparsity_threshold=0.0)
+    for name, i in (("w1", 0), ("b1", 1), ("w2", 2), ("b2", 3)):
+        args = [w1, b1, w2, b2]
+        args[i] = np.full(args[i].shape, np.nan)
+        with pytest.raises(ValueError, match=rf"^{name} must be finite"):
+            afno_mixer(x, *args, num_blocks=2, sparsity_threshold=0.0)
+
+
+def test_w_cycle_converges_faster_than_the_v_cycle_and_v_cycle_is_gamma_1():
+    from constructions.neural_operators.multigrid import multigrid_cycle
+
+    g = np.random.default_rng(8)
+    n = 31
+    f = g.standard_normal(n)
+    exact = scipy.sparse.linalg.spsolve(poisson_matrix(n, 1).tocsc(), f)
+    u0 = g.standard_normal(n)
+    np.testing.assert_array_equal(v_cycle(u0, f), multigrid_cycle(u0, f, gamma=1))
+    ev = np.max(np.abs(multigrid_cycle(u0, f, gamma=1) - exact))
+    ew = np.max(np.abs(multigrid_cycle(u0, f, gamma=2) - exact))
+    assert ew < 0.9 * ev  # the W-cycle visits the coarse levels 2^l times: a smaller error after one cycle
+    u = u0
+    for _ in range(20):
+        u = multigrid_cycle(u, f, gamma=2)
+    np.testing.assert_allclose(u, exact, rtol=0, atol=1e-11 * np.max(np.abs(exact)))
+    with pytest.raises(ValueError, match=r"^gamma must be a positive int"):
+        multigrid_cycle(u0, f, gamma=0)
+    with pytest.raises(ValueError, match=r"^f must be finite"):
+        multigrid_cycle(u0, np.full(n, np.nan))
+
+
+def test_kernel_conv_includes_the_nodes_at_the_radius():
+    # kappa = 1 on |z h| <= radius = 2h: a 5-point periodic box sum times h
+    h = 0.125
+    u = np.arange(8.0) ** 2
+    got = kernel_conv(u, lambda z: np.ones(z.shape[:-1]), 2 * h, h)
+    ref = h * sum(np.roll(u, s) for s in range(-2, 3))
+    np.testing.assert_allclose(got, ref, rtol=4 * EPS * 5)
+
+
+def test_leapfrog_stability_limit_is_c_dt_equal_h():
+    # constant c = 1 on 16 points: dt^2 * 4 c^2 / h^2 <= 4 exactly when dt <= h = 1/16
+    n = 16
+    u0 = np.sin(2 * np.pi * np.arange(n) / n)
+    assert np.all(np.isfinite(leapfrog(u0, np.zeros(n), 1.0, 1.0, 16)))  # dt = h: the limit, accepted
+    with pytest.raises(ValueError, match="unstable"):
+        leapfrog(u0, np.zeros(n), 1.0, 1.0, 14)  # dt = h 16/14: dt^2 stiff = 5.2 > 4
+
+
+def test_multigrid_rejects_a_non_square_2d_grid_and_errors_name_the_argument():
+    with pytest.raises(ValueError, match="square"):
+        v_cycle(np.zeros((3, 7)), np.zeros((3, 7)))
+    with pytest.raises(ValueError, match=r"^nu_post must be a non-negative int"):
+        cycle_work(7, 1, nu_post=-1)
+    with pytest.raises(ValueError, match=r"^nu_pre must be a non-negative int"):
+        cycle_work(7, 1, nu_pre=-1)
+
+
+def test_fno1d_init_draws_every_weight_from_its_own_key():
+    from constructions.neural_operators.fno import fno1d_init
+
+    p = fno1d_init(jax_key(0), c_in=1, width=6, k_max=2, n_layers=1, c_out=1)
+    # P (1, 6) and Q (6, 1) have the same size: from one key they would be the same numbers up to scale
+    P, Q = np.asarray(p["P"]).ravel(), np.asarray(p["Q"]).ravel() * np.sqrt(6)
+    assert np.max(np.abs(P - Q)) > 0.1

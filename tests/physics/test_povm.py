@@ -125,7 +125,7 @@ def test_evolve_methods_and_errors():
         pv.evolve(P0, G, 1.0, 10, method="rk4")
     with pytest.raises(ValueError, match="T"):
         pv.evolve(P0, G, -1.0, 10)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match="^n_steps must be a positive int"):
         pv.evolve(P0, G, 1.0, 0)
     with pytest.raises(ValueError, match="G must be"):
         pv.evolve(P0[:-1], G, 1.0, 10)
@@ -234,3 +234,26 @@ def test_dual_expectations_give_observables():
     O = O + O.T
     f = pv.dual_expectations(O)
     assert pv.probabilities(rho) @ f.real == pytest.approx(np.trace(rho @ O).real, abs=64 * EPS * 16)
+
+
+def test_evolve_single_step_is_the_scheme_itself():
+    G, P0 = _benchmark()
+    tau = 0.05
+    np.testing.assert_allclose(pv.evolve(P0, G, tau, 1, method="euler"), P0 + tau * (G @ P0), rtol=0,
+                               atol=4 * EPS * np.max(np.abs(P0)))
+    ref = np.linalg.solve(np.eye(P0.size) - 0.5 * tau * G, (np.eye(P0.size) + 0.5 * tau * G) @ P0)
+    # two LU solves of one system (cond ~ 1): c = 4, size = the dimension
+    assert_close(pv.evolve(P0, G, tau, 1), ref, size=P0.size, cond=float(np.linalg.cond(np.eye(P0.size) - 0.5 * tau * G)),
+                 c=4)
+
+
+def test_transverse_ising_ring_entries():
+    """H = (V/4) sum sz_k sz_{k+1} + (g/2) sum sx_k, site 0 the most significant bit, J_k = sqrt(gamma) s-_k."""
+    n, V, g, gamma = 3, 2.0, 0.6, 0.25
+    H, jumps = pv.transverse_ising_ring(n, V, g, gamma)
+    assert H[0, 0] == 3 * V / 4  # all up: three aligned bonds
+    assert H[0b010, 0b010] == -V / 4  # one spin down on a ring of three: one aligned, two anti-aligned bonds
+    for k in range(n):
+        assert H[0, 1 << (n - 1 - k)] == g / 2  # sx on site k flips bit k
+        assert jumps[k][1 << (n - 1 - k), 0] == np.sqrt(gamma) and np.count_nonzero(jumps[k]) == 2 ** (n - 1)
+    np.testing.assert_array_equal(H, H.conj().T)

@@ -97,3 +97,14 @@ def test_state_and_mask_validation():
         la.causal_parallel(q, q, q, mask=np.ones((2, 2)))
     with pytest.raises(ValueError):  # an all-zero mask row leaves the normaliser zero
         la.causal_parallel(q, q, q, mask=np.zeros((3, 3)))
+
+
+def test_defaults_are_elu_plus_one_and_normalised():
+    """The documented defaults (feature_map = elu + 1, normalize = True) of both forms, against the
+    double-loop definition with phi written here."""
+    g = np.random.default_rng(4)
+    q, k, v = g.normal(size=(6, 3)), g.normal(size=(6, 3)), g.normal(size=(6, 2))
+    ref, mag = definition(q, k, v, lambda x: np.where(x > 0, x + 1.0, np.exp(np.minimum(x, 0.0))), True)
+    for o in (la.causal_parallel(q, k, v), la.causal_recurrent(q, k, v)[0]):
+        # sums of <= 6 terms of phi products: c = 8, size 6 * 3
+        np.testing.assert_allclose(o, ref, rtol=0, atol=8 * np.finfo(float).eps * 18 * max(mag, 1.0))

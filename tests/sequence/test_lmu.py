@@ -183,3 +183,10 @@ def test_bad_inputs_are_rejected():
         legendre_readout(3, -0.1)
     with pytest.raises(ValueError, match="positive int"):
         impulse_response(Abar, Bbar, 0)
+
+
+def test_system_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"^Bbar must be finite"):
+        lmu_recurrence(np.eye(2), [np.nan, 0.0], [1.0])
+    with pytest.raises(ValueError, match=r"^Bbar must have ndim"):
+        lmu_recurrence(np.eye(2), np.ones((2, 1)), [1.0])

@@ -171,3 +171,27 @@ def test_validation():
         polyrelu_layer(np.ones(3), "not a layer")
     layer = polynomial_layer([1.0, 2.0])
     assert isinstance(layer, PolyReLULayer) and layer.n_params == 3 * 2 + 1 + 4
+
+
+def test_coefficient_vectors_must_be_one_dimensional():
+    from constructions.sequence.polycom import compose_layers, polynomial_layer, polyrelu
+
+    with pytest.raises(ValueError, match=r"^coeffs must have ndim"):
+        polyrelu(np.ones(3), np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"^poly_coeffs must have ndim"):
+        polynomial_layer(np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"^x must be finite"):
+        compose_layers([polynomial_layer([0.0, 1.0])])(np.array([np.nan]))
+
+
+def test_bspline_default_interval_and_error_names():
+    from constructions.sequence.polycom import shifted_polynomial_layer
+
+    M = 4
+    _, t, lam = bspline_relu3_layer(np.cos, M)  # default [lo, hi] = [-1, 1]: h = 1/2
+    np.testing.assert_allclose(t, -1.0 + (np.arange(M + 7) - 3) * 0.5, rtol=0, atol=1e-15)
+    assert lam.size == M + 3
+    with pytest.raises(ValueError, match=r"^number of intervals M must be a positive int"):
+        bspline_relu3_layer(np.cos, 0)
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match=r"^coeffs must be finite"):
+        shifted_polynomial_layer([1.0, 1e300], 1e200)  # the Taylor coefficient c_1 lo overflows
