@@ -196,3 +196,34 @@ def test_degenerate_solution_evaluates_f_on_float64_points():
     got = y(np.array([0, 1]))
     assert all(dt == np.float64 for dt in seen)
     np.testing.assert_array_equal(got, y(np.array([0.0, 1.0])))
+
+
+def test_rate_tolerance_covers_a_subdominant_transient_and_round_off():
+    """_rate_tolerance on e_k = r^k (1 + w q^k) (a subdominant mode) and on a pure geometric
+    sequence: the fitted rate's deviation from r stays inside the derived tolerance, which is far
+    below the hand-set 1% it replaces."""
+    from theorems.integral_operators.zappala2022 import _ls_rate, _rate_tolerance
+
+    k = np.arange(20, 80, dtype=np.float64)  # the study's windows start past the first transients
+    for r, w, q in ((0.8, 0.1, 0.7), (0.9, 1.0, 0.5), (0.7, 0.0, 0.0), (1.3, 0.05, 0.9)):
+        e = r**k * (1.0 + w * q**k)
+        tol = _rate_tolerance(e, np.full(e.shape, 1e-16 * e.max()), n_unknowns=10, rho=r)
+        assert abs(_ls_rate(e) / r - 1.0) <= tol["tol"] < 1e-2, (r, w, q, tol)
+
+
+def test_contraction_tolerance_rejects_a_damping_1e3_off_that_the_old_1pct_admitted():
+    """The solver run with alpha + 1e-3 changes the rate by ~1e-3 relative: every case stays
+    within the old hand-set 1% (which therefore passed it), and the derived per-case tolerances
+    reject it; the true solver holds with every case inside its tolerance."""
+    from theorems.integral_operators.zappala2022 import (
+        _misdamped,
+        damped_fixed_point,
+        study_contraction,
+    )
+
+    good = study_contraction("fast", 0)
+    assert good.holds and np.nanmax(good.evidence["ratios"]) < 1.0
+    assert np.nanmin(good.evidence["tolerance"]) < 1e-4
+    wrong = study_contraction("fast", 0, solver=_misdamped(damped_fixed_point, 1e-3))
+    assert np.all(wrong.evidence["rel_error"] < 0.01)  # the old check passed it
+    assert not wrong.holds and np.nanmax(wrong.evidence["ratios"]) > 1.0

@@ -141,3 +141,22 @@ def test_hurwitz_worst_case_is_exhaustive_and_exact():
     assert "worst case exhaustive" in v.measured and "no adversarial search" in v.notes
     flipped = get("voelker2019.hurwitz").controls["A with the diagonal sign flipped ((-1)^(i-j))"]("fast", 0)
     assert not flipped.holds
+
+
+def test_hold_bias_constant_tolerance_is_derived_and_rejects_a_1pct_wrong_constant():
+    """The right-end bias constant's tolerance is 2 (next term + round-off) at the finest dt (about
+    3e-4), not the hand-set 2%: right-end samples taken 0.005 dt early (lead 0.495 dt, constant 1%
+    low) passed the old |C_measured/C_predicted - 1| < 0.02 and are rejected now."""
+    from theorems.sequence.voelker2019 import study_hold_bias
+
+    good = study_hold_bias("fast", 0)
+    ev = good.evidence
+    assert good.holds
+    assert ev["right_end_constant_rel_error"] <= ev["right_end_constant_rtol"] < 1e-3
+    # the next term is the measured O(dt) correction: the relative miss is about that size
+    assert 0.5 <= ev["right_end_constant_rel_error"] / ev["right_end_constant_next_term"] <= 1.5
+    wrong = study_hold_bias("fast", 0, right_offset=0.005)
+    w = wrong.evidence
+    old_rel = abs(w["right_end_constant_measured"] / w["right_end_constant_predicted"] - 1.0)
+    assert 0.005 < old_rel < 0.02  # the old hand-set 2% admitted it
+    assert w["right_end_constant_rel_error"] > w["right_end_constant_rtol"] and not wrong.holds

@@ -4,8 +4,10 @@ numerics.splitting with numpy fields, the Macaron-vs-Transformer survey, and ext
 controls (the exact-flow leading term does not describe the Euler layers)."""
 
 import math
+from functools import partial
 
 import numpy as np
+import pytest
 import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
@@ -164,3 +166,28 @@ def test_the_constants_check_is_measured_not_literal(monkeypatch):
     monkeypatch.setattr(lu, "constant_survey", reversed_survey)
     v = get("lu2019.macaron_euler_first_order").study("fast", 0)
     assert not v.holds and "constants" in v.measured and "(FAILS)" in v.measured
+
+
+def test_leading_term_tolerances_are_derived_and_reject_a_half_percent_error():
+    """Both leading-term checks use 2 (next term |C(h) - C(2h)| + round-off) at h = 2^-12 (a few
+    1e-4), not the hand-set 1%: predicted terms 0.5% too large passed the old 1% and are rejected."""
+    for study, keys in ((partial(lu2019.study_exact_splitting, scheme="lie"),
+                         [("leading_term_rel_error", "leading_term_rtol")]),
+                        (lu2019.study_euler_terms, [(f"{n}_rel_error", f"{n}_rtol") for n in ("transformer", "macaron")])):
+        good, wrong = study("fast", 0), study("fast", 0, scale=1.005)
+        assert good.holds and not wrong.holds
+        for rel, tol in keys:
+            assert good.evidence[rel] <= good.evidence[tol] < 1e-3
+            assert good.evidence[tol] < wrong.evidence[rel] < 0.01  # old 1% admitted it, the derived one does not
+
+
+def test_leading_term_check_estimates_the_next_term_by_richardson():
+    """On an error with exactly C h^2 + D h^3 the next-term estimate is |D| h_c and the check
+    passes; the predicted C off by 3 |D| h_c fails."""
+    C, D, hc = np.array([1.0, -2.0]), np.array([0.5, 3.0]), 2.0**-12
+    X0 = np.ones(2)
+    lt = lu2019.leading_term_check(lambda h: C * h**2 + D * h**3, C, X0, size=10, hc=hc)
+    assert lt["next_term"] == pytest.approx(3.0 * hc / 2.0, rel=1e-6)
+    assert lt["ok"] and lt["rel"] == pytest.approx(lt["next_term"], rel=1e-6)
+    bad = lu2019.leading_term_check(lambda h: C * h**2 + D * h**3, C * (1 + 3 * 3.0 * hc / 2.0), X0, size=10, hc=hc)
+    assert not bad["ok"]

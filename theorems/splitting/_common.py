@@ -1,6 +1,6 @@
 """Shared study helpers of the splitting family: a seeded non-commuting matrix pair, commutators,
-the leading local-error terms of Lie and Strang splitting for linear flows, and the step and
-tolerance at which leading constants are compared.
+the leading local-error terms of Lie and Strang splitting for linear flows, their next terms, and
+the step at which leading constants are compared.
 
 Used by the hairer2006, strang1963, yoshida1990 and lu2019 modules; nothing here registers a claim.
 """
@@ -13,9 +13,8 @@ from numerics.random import rng
 
 H_CONSTANT = 2.0**-10
 
-
-CONSTANT_RTOL = 0.01  # "leading term within 1%": the O(h_c) correction is ~1e-3 at h_c = 2^-10
-# (still used by lu2019; hairer2006 derives its tolerance from the next term, split_next_term)
+# Leading constants are compared within a tolerance derived from the next term at h_c (hairer2006:
+# the exact next term, split_next_term; lu2019: Richardson from h_c and 2 h_c), never a hand-set %.
 
 
 def split_next_term(factors, A: np.ndarray, B: np.ndarray, q: int) -> np.ndarray:

@@ -200,7 +200,7 @@ register(Claim(
     statement="Quantisation + contextual mapping + value mapping approximates a continuous permutation-"
               "equivariant f in L^p; for Lipschitz f and ramps of width delta^3 the L^1 error is O(delta).",
     kind="rate",
-    expected="order 1 in delta (95% CI), excluding 0; no id conflicts",
+    expected="order 1 in delta (99.9% CI: the fit's stated false-failure probability 1e-3), excluding 0; no id conflicts",
     study=study_lp_rate,
     plot=plot_lp_rate,
     controls={"quantiser ramps of width delta/2": partial(study_lp_rate, ramp="delta/2")},
