@@ -8,9 +8,15 @@ minutes) is left out unless ``--claims`` is given: every claim also has a direct
 
     python mutation/run.py [--claims] [--workdir DIR] [TARGET.py ...]   (default: numerics/rates.py)
     python mutation/run.py --all        (numerics/ and constructions/, one module after another)
+    python mutation/run.py --sample 80 --seed 11 [--reuse] numerics/rates.py   (a seeded sample)
+    python mutation/run.py --reuse --mutants x_observed_order__mutmut_769,... numerics/rates.py
 
-Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status) and a summary line per
-module on stdout; survivors are triaged by hand in ``mutation/triage.md``.
+``--reuse`` keeps the scratch copy (under ``--workdir``) with its generated mutants, so a second
+sample, or a re-run of survivors after new tests, does not regenerate them (rates.py: ~9 min).
+
+Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status; for a sample or named
+mutants ``<module>__sample<N>_seed<S>.txt`` / ``<module>__named.txt``, the mutants run only) and
+a summary line per module on stdout; survivors are triaged by hand in ``mutation/triage.md``.
 """
 
 from __future__ import annotations
@@ -112,14 +118,20 @@ DO_NOT_MUTATE = (
 
 
 def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | None = None,
-               sample: int = 0, seed: int = 0) -> tuple[int, int, dict[str, int]]:
+               sample: int = 0, seed: int = 0, reuse: bool = False, mutants: list[str] | None = None,
+               generate_only: bool = False) -> tuple[int, int, dict[str, int]]:
     graph = project_graph()
     tests = tests or tests_seeing(target, graph, claims)
     rel = target.relative_to(ROOT)
     scratch = workdir / str(rel).replace("/", "__").removesuffix(".py")
-    if scratch.exists():
+    # --reuse keeps the scratch copy and its generated mutants: the tracked files are copied over
+    # it again (shutil.copy2 keeps their mtimes), and mutmut regenerates the target's mutants only
+    # if the target is newer than its mutated copy, i.e. only if the target itself changed. The
+    # tests are refreshed either way (mutmut copies tests/ into mutants/ on every run, and traces
+    # the tests it has not seen before).
+    if scratch.exists() and not (reuse and (scratch / "mutants").is_dir()):
         shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
         if (ROOT / f).is_file():
@@ -131,7 +143,12 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
         "[mutmut]\n"
         f"source_paths=\n    {rel.parts[0]}\n"
         f"only_mutate=\n    {rel}\n"
-        f"also_copy=\n    numerics\n    constructions\n    theorems\n    papers\n"
+        # The target's own package is a source path, copied (once) by mutmut itself; listing it in
+        # also_copy as well would copy the unmutated target over its mutated copy on every run,
+        # and mutmut would regenerate all its mutants (~9 min for rates.py) on the second run of
+        # a sample.
+        "also_copy=\n    " + "\n    ".join(p for p in ("numerics", "constructions", "theorems", "papers")
+                                        if p != rel.parts[0]) + "\n"
         "process_isolation=forkserver\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
         f"pytest_add_cli_args_test_selection=\n    {selection}\n"
@@ -141,33 +158,59 @@ def run_target(target: Path, workdir: Path, claims: bool, tests: list[str] | Non
     )
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     env.pop("PYTHONPATH", None)
+    chosen: list[str] = []
+    tag = ""
     print(f"== {rel}: {len(tests)} test files: {' '.join(tests)}", flush=True)
-    if sample:
+    if sample or mutants or generate_only:
         # Generate the mutants and the test statistics once (no mutant named: none is run), then
-        # run a seeded random sample of the generated mutants.
+        # run a seeded random sample of the generated mutants, or the named ones.
         subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
                        check=False)
         listed = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                                 capture_output=True, text=True, check=False).stdout
         names = sorted(line.rsplit(":", 1)[0].strip() for line in listed.splitlines() if ":" in line)
-        import random
+        if mutants:
+            full = {n.rsplit(".", 1)[-1]: n for n in names}
+            unknown = [m for m in mutants if m not in names and m not in full]
+            if unknown:
+                print(f"error: no such mutants of {rel}: {' '.join(unknown)}", file=sys.stderr)
+                return 0, 0, {}
+            chosen = sorted(m if m in names else full[m] for m in mutants)
+            what = f"the {len(chosen)} named mutants"
+            tag = "named"
+        elif sample:
+            import random
 
-        chosen = sorted(random.Random(seed).sample(names, min(sample, len(names))))
-        print(f"== {rel}: {len(names)} mutants generated, running a sample of {len(chosen)} (seed {seed})",
-              flush=True)
-        subprocess.run([str(MUTMUT), "run", "--max-children", "1", *chosen], cwd=scratch, env=env, check=False)
+            chosen = sorted(random.Random(seed).sample(names, min(sample, len(names))))
+            what = f"a sample of {len(chosen)} (seed {seed})"
+            tag = f"sample{sample}_seed{seed}"
+        else:
+            chosen = []
+            what = "none (--generate-only)"
+        print(f"== {rel}: {len(names)} mutants generated, running {what}", flush=True)
+        if chosen:
+            subprocess.run([str(MUTMUT), "run", "--max-children", "1", *chosen], cwd=scratch, env=env,
+                           check=False)
     else:
         subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=scratch, env=env, check=False)
     res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                          capture_output=True, text=True, check=False)
     out = ROOT / "mutation" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / (str(rel).replace("/", "__").removesuffix(".py") + ".txt")).write_text(res.stdout, encoding="utf-8")
+    if not (sample or mutants or generate_only):
+        (out / (str(rel).replace("/", "__").removesuffix(".py") + ".txt")).write_text(res.stdout, encoding="utf-8")
+    # With --reuse the scratch copy also holds the statuses of earlier runs: this run's figures
+    # (and its own results file, <module>__<tag>.txt) count only the mutants it ran.
+    lines = [line for line in res.stdout.splitlines() if ":" in line]
+    if chosen:
+        run_set = set(chosen)
+        lines = [line for line in lines if line.rsplit(":", 1)[0].strip() in run_set]
+        (out / (str(rel).replace("/", "__").removesuffix(".py") + f"__{tag}.txt")).write_text(
+            "\n".join(lines) + "\n", encoding="utf-8")
     counts: dict[str, int] = {}
-    for line in res.stdout.splitlines():
-        if ":" in line:
-            status = line.rsplit(":", 1)[1].strip()
-            counts[status] = counts.get(status, 0) + 1
+    for line in lines:
+        status = line.rsplit(":", 1)[1].strip()
+        counts[status] = counts.get(status, 0) + 1
     total = sum(v for k, v in counts.items() if k != "not checked")
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     print(f"== {rel}: {killed}/{total} killed {counts}", flush=True)
@@ -183,6 +226,12 @@ def main(argv=None) -> int:
     ap.add_argument("--tests", default="", help="comma-separated test files instead of the import-graph selection")
     ap.add_argument("--sample", type=int, default=0, help="run only a seeded random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the scratch copy of an earlier run and its generated mutants (regenerated only "
+                         "if the target changed); the tests are refreshed")
+    ap.add_argument("--mutants", default="",
+                    help="comma-separated mutant names (e.g. x_observed_order__mutmut_769) to run instead of a sample")
+    ap.add_argument("--generate-only", action="store_true", help="generate the mutants and test statistics, run none")
     args = ap.parse_args(argv)
     if args.all:
         targets = sorted(p for pkg in ("numerics", "constructions") for p in (ROOT / pkg).rglob("*.py")
@@ -195,7 +244,8 @@ def main(argv=None) -> int:
             return 2
     for t in targets:
         run_target(t, Path(args.workdir), args.claims, [x for x in args.tests.split(",") if x],
-                   args.sample, args.seed)
+                   args.sample, args.seed, args.reuse, [x for x in args.mutants.split(",") if x],
+                   args.generate_only)
     return 0
 
 
