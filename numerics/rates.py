@@ -48,10 +48,13 @@ shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof, and the fit is weighted by
 
 Intervals. Deterministic: t-based with ``n - 2`` degrees of freedom on the run's residuals,
 widened by the larger of ``|p - p_finest|`` and half the spread of the run's local orders (the
-drift of orders that are still settling), and never narrower than the slope's own round-off.
+drift of orders that are still settling), and never narrower than the slope's own round-off,
+``10 eps (1 + max |log e|) / sqrt(Sxx)``.
 Stochastic: the slope's standard error is the jackknife over seeds (leave one seed out and
 refit: for 2 seeds this is the spread of the per-seed slopes) and the quantile is Student's t with
-``m - 1`` degrees of freedom, which keeps the nominal coverage for 2, 3 or 5 seeds.
+``m - 1`` degrees of freedom, which keeps the nominal coverage for 2, 3 or 5 seeds; on a run of
+at least 4 levels whose means scatter about the line more than the seeds explain (structure the
+seeds share), the residual standard error with ``n - 2`` degrees of freedom instead.
 
 Other regimes. ``"super-algebraic"``: the local orders grow without settling (at every level,
 with increments that do not die out), or log e is three times better fitted as linear in the level

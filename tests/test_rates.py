@@ -610,3 +610,107 @@ def test_no_settled_run_reports_a_widened_interval():
     half = stats.t.ppf(0.975, 2) * se + np.ptp(local) / 2
     assert fit.order == pytest.approx(b, rel=1e-9)
     assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+
+
+# Exact cases for the survivors of the seeded mutation sample (mutation/triage.md).
+
+
+@pytest.mark.parametrize("tail, regime", [
+    ([3e-6, 3e-6], "stagnating"),   # after the dip the errors level off at 3e-6
+    (None, "unsettled"),            # after the dip the errors return to the h^2 line
+])
+def test_a_dip_into_the_round_off_zone_does_not_hide_the_fine_end(tail, regime):
+    """e = h^2 on levels 0..8, an accidental cancellation at level 9 (1e-13: inside the round-off
+    zone, off the line), then two levels clear of the zone. The dip is not at the fine end, so it
+    cannot be left out as round-off; the finest clear level decides. Every clear level after the
+    dip counts (not only the first): if the last one departs, nothing is settled."""
+    h = 0.5 / 2.0 ** np.arange(12)
+    e = h**2
+    e[9] = 1e-13
+    if tail is not None:
+        e[10:] = tail
+    assert ROUND_OFF_ZONE * 100 * EPS > e[9] > 100 * EPS and np.all(e[10:] > ROUND_OFF_ZONE * 100 * EPS)
+    fit = observed_order(h, e)
+    assert fit.regime == regime, fit.describe()
+    assert fit.used == tuple(range(9)) and fit.order == pytest.approx(2.0, abs=1e-12)
+    assert all(fit.excluded[k].startswith("fine end departs") for k in (9, 10, 11)), fit.excluded
+    assert not any("returns to it" in s for s in fit.notes), fit.notes
+    if regime == "stagnating":
+        assert np.all(np.isnan(fit.ci))
+    else:
+        assert fit.fine_order == pytest.approx(2.0, abs=1e-9) and fit.ci[0] <= 2.0 <= fit.ci[1]
+
+
+def test_an_extended_run_whose_own_fine_end_steepens_is_unsettled():
+    """Local orders 2 (x5), then 1.8, 2.0, 2.25: levels 6..8 lie within settle_tol |dx| of the
+    settled run's line, so they extend it, but the extended run (slope 1.987) has a fine end of
+    slope 2.125, off by more than settle_tol + 3 sd (sd from the third-difference noise, 0.0057):
+    the fine end decides, and no order is settled."""
+    h, e = _from_local([2, 2, 2, 2, 2, 1.8, 2.0, 2.25])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled", fit.describe()
+    assert fit.used == tuple(range(6)) and fit.order == pytest.approx(2.0, abs=1e-12)
+    assert fit.fine_order == pytest.approx(2.125, abs=1e-9)
+    assert fit.noise == pytest.approx(1.4826 * np.median(np.abs(np.diff(np.log(e), 3))) / np.sqrt(20.0), rel=1e-12)
+    assert fit.ci[0] <= 2.0 and fit.ci[1] == pytest.approx(2.125, abs=1e-9)
+    assert all(fit.excluded[k].startswith("fine end departs") for k in (6, 7, 8)), fit.excluded
+
+
+def test_four_level_stochastic_run_takes_the_residual_scatter_over_the_seed_spread():
+    """Five seeds that agree to 1e-3 about level means that zig-zag by +-1.5% about h^2 (structure
+    the seeds share): on 4 levels the residuals have n - 2 = 2 dof, enough to be used, and the
+    interval is t(2) times their standard error, not the jackknife over seeds (which is 0 here:
+    every leave-one-out mean is the same multiple of the full mean)."""
+    from scipy import stats
+
+    h = 0.5 / 2.0 ** np.arange(4)
+    mean = h**2 * np.exp(0.015 * (-1.0) ** np.arange(4))
+    seeds = mean[:, None] * (1.0 + 1e-3 * np.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
+    fit = observed_order(h, seeds)
+    assert fit.regime == "algebraic" and fit.used == (0, 1, 2, 3), fit.describe()
+    x, y = np.log(h), np.log(mean)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 2 / np.sum((x - x.mean()) ** 2))
+    assert fit.dof == 2 and fit.stderr == pytest.approx(se, rel=1e-9)
+    half = stats.t.ppf(0.975, 2) * se
+    assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+    assert any("residual scatter exceeds the seed spread" in s for s in fit.notes)
+
+
+@pytest.mark.parametrize("p, r, levels", [(0.5, 1.1, 6), (1.0, 1.1, 6), (0.25, 1.1, 6), (0.5, 1.05, 5)])
+def test_exact_power_law_half_width_is_the_round_off_of_its_slope(p, r, levels):
+    """An exact power law's interval is as narrow as the round-off of the slope allows, and no
+    narrower: half-width 10 eps (1 + max |log e|) / sqrt(Sxx) (logs carry absolute errors ~ eps
+    |log e|). Close ratios keep it far above an ulp of the order, so it can be read off the ci."""
+    h = 0.5 / r ** np.arange(levels)
+    e = h**p
+    fit = observed_order(h, e)
+    x, y = np.log(h), np.log(e)
+    expected = 10 * EPS * (1 + np.max(np.abs(y))) / np.sqrt(np.sum((x - x.mean()) ** 2))
+    assert expected > 40 * np.spacing(p)  # the ci endpoints round to 1/2 ulp each: <= 2.5% of the half-width
+    assert fit.regime == "algebraic" and fit.contains(p), fit.describe()
+    assert (fit.ci[1] - fit.ci[0]) / 2 == pytest.approx(expected, rel=0.05, abs=0.0)
+
+
+@pytest.mark.parametrize("p, c, levels", [(2.0, 0.01, 6), (1.0, 0.1, 6), (1.0, 0.3, 5), (2.0, 0.05, 5)])
+def test_bias_floor_on_a_short_ladder_is_stagnating(p, c, levels):
+    """e = h^p + c on 5-6 levels: the finest settled run is 3 levels long, its two local orders
+    decay (each <= 0.85 of the one before) and its interval reaches 0, after coarse levels that
+    fell faster: the errors level off (stagnating), no interval, however short the run."""
+    h = 0.5 / 2.0 ** np.arange(levels)
+    fit = observed_order(h, h**p + c)
+    assert fit.regime == "stagnating", fit.describe()
+    assert len(fit.used) == 3 and fit.used[-1] == levels - 1, fit.used
+    assert np.all(np.isnan(fit.ci))
+    assert any("reaches order 0" in s for s in fit.notes), fit.notes
+
+
+def test_round_off_is_a_fine_end_label_only():
+    """A coarse level whose error happens to cancel into the round-off zone (1e-12) is left out as
+    pre-asymptotic (coarse end), not as round-off: round-off is a fine-end exclusion."""
+    h = 0.5 / 2.0 ** np.arange(12)
+    e = 1e-2 * h**2
+    e[0] = 1e-12
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(1, 12)), fit.describe()
+    assert fit.excluded == {0: "pre-asymptotic (coarse end, before the local orders settle)"}
