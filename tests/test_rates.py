@@ -714,3 +714,70 @@ def test_round_off_is_a_fine_end_label_only():
     fit = observed_order(h, e, expected=2.0)
     assert fit.regime == "algebraic" and fit.used == tuple(range(1, 12)), fit.describe()
     assert fit.excluded == {0: "pre-asymptotic (coarse end, before the local orders settle)"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(scale=0.0), "scale"), (dict(scale=-1.0), "scale"), (dict(scale=np.inf), "scale"),
+    (dict(floor=-1e-16), "floor"), (dict(floor=np.nan), "floor"),
+    (dict(settle_tol=0.0), "settle_tol"), (dict(confidence=0.0), "confidence"), (dict(confidence=1.0), "confidence"),
+])
+def test_bad_option_values_are_a_clear_error(kwargs, match):
+    h = [1.0, 0.5, 0.25]
+    with pytest.raises(ValueError, match=match):
+        observed_order(h, [1.0, 0.25, 0.0625], **kwargs)
+
+
+def test_self_convergence_accepts_its_minimum_ladder_of_four():
+    h = 0.2 / 2.0 ** np.arange(4)
+    fit = self_convergence_order(h, [1.0 + 0.5 * hk**2 for hk in h])  # three differences
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-9), fit.describe()
+    np.testing.assert_array_equal(fit.params, h[:-1])
+    with pytest.raises(ValueError, match="at least 4"):
+        self_convergence_order(h[:3], [1.0, 1.1, 1.2])
+
+
+def test_fit_returns_the_callers_params_and_errors():
+    h = np.array([0.5, 0.125, 0.25, 0.0625])  # unsorted: returned as given, not as sorted
+    e = 3.0 * h**2
+    fit = observed_order(h, e)
+    np.testing.assert_array_equal(fit.params, h)
+    np.testing.assert_array_equal(fit.errors, e)
+    assert fit.fitted(h) == pytest.approx(e, rel=1e-12)
+
+
+def test_errors_that_do_not_fall_report_the_fit_over_all_levels():
+    """Not converging: the slope over all levels, with its standard error on n - 2 dof."""
+    h = 2.0 ** -np.arange(1, 14)
+    e = 0.3 + 0.01 * np.sin(np.arange(13))
+    fit = observed_order(h, e, expected=1.0)
+    assert fit.regime == "not converging" and fit.used == tuple(range(13))
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 11 / np.sum((x - x.mean()) ** 2))
+    assert fit.dof == 11 and fit.order == pytest.approx(b, rel=1e-9) and fit.stderr == pytest.approx(se, rel=1e-9)
+
+
+def test_a_departure_keeps_the_coarse_levels_pre_asymptotic():
+    """Local orders 3, then 1 (x5), then 2 (x3): level 0 is pre-asymptotic (coarse end), only the
+    levels past the run are 'fine end departs'."""
+    h, e = _from_local([3, 1, 1, 1, 1, 1, 2, 2, 2])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(1, 7)), fit.describe()
+    assert fit.excluded[0].startswith("pre-asymptotic")
+    assert all(fit.excluded[k].startswith("fine end departs") for k in (7, 8, 9))
+
+
+def test_deterministic_interval_is_t_se_plus_the_drift_to_the_finest_local_order():
+    """Local orders 2.0, 2.04, 1.98, 2.06 (one settled run of 5 levels): half-width
+    t(0.975, 3) s.e. + max(|p - p_finest|, spread / 2), pinned against np.polyfit."""
+    from scipy import stats
+
+    h, e = _from_local([2.0, 2.04, 1.98, 2.06])
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(5)), fit.describe()
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 3 / np.sum((x - x.mean()) ** 2))
+    half = stats.t.ppf(0.975, 3) * se + max(abs(b - 2.06), 0.04)
+    assert abs(b - 2.06) > 0.04 and abs(b - 2.06) != abs(b - 1.98)  # the finest local order decides
+    assert fit.dof == 3 and fit.ci == pytest.approx((b - half, b + half), rel=1e-12)
