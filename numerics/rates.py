@@ -49,7 +49,8 @@ shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof, and the fit is weighted by
 Intervals. Deterministic: t-based with ``n - 2`` degrees of freedom on the run's residuals,
 widened by the larger of ``|p - p_finest|`` and half the spread of the run's local orders (the
 drift of orders that are still settling), and never narrower than the slope's own round-off,
-``10 eps (1 + max |log e|) / sqrt(Sxx)``.
+``10 eps (1 + max |log e|) / sqrt(Sxx)``. A deterministic run whose interval reaches order 0 has
+not been shown to converge: ``stagnating`` if coarser levels fell faster, else ``unsettled``.
 Stochastic: the slope's standard error is the jackknife over seeds (leave one seed out and
 refit: for 2 seeds this is the spread of the per-seed slopes) and the quantile is Student's t with
 ``m - 1`` degrees of freedom, which keeps the nominal coverage for 2, 3 or 5 seeds; on a run of
@@ -561,18 +562,10 @@ def observed_order(
     # |log e|, which the least-squares sums pass on as ~ eps max|log e| / sqrt(Sxx)): an exact
     # power law must contain its own order.
     half = max(half, 10.0 * EPS * (1.0 + float(np.max(np.abs(ys)))) / float(np.sqrt(sxx)))
-    tail_orders = direction * local_sorted[max(i, j - 3) : j]
-    # decaying beyond the noise: a difference of neighbouring local orders has sd sqrt(6) sigma / dx
-    noise_step = DEPARTURE_Z * np.sqrt(6.0) * float(np.max(sigma_k[i : j + 1])) / float(np.min(np.abs(np.diff(x[i : j + 1]))))
-    # (or geometrically, each at most 0.85 of the one before: the approach to a floor, which a
-    # short ladder's noise estimate, inflated by the bend itself, would otherwise hide)
-    decaying = tail_orders.size >= 2 and bool(
-        np.all(np.diff(tail_orders) < -noise_step)
-        or (np.all(tail_orders > 0) and np.all(tail_orders[1:] <= 0.85 * tail_orders[:-1]))
-    )
-    if not stochastic and decaying and direction * b - half <= 0:
-        # Deterministic errors whose local orders decay at the fine end and whose interval reaches
-        # order 0 have not been shown to fall: the run approaches a floor (or stops falling).
+    if not stochastic and direction * b - half <= 0:
+        # Deterministic errors whose interval reaches order 0 have not been shown to fall, whatever
+        # the run's local orders do at its fine end: decaying (the approach to a floor) or flat (a
+        # floor reached, which a noise estimate inflated by the bends would pass as settled).
         coarse_fell = i >= 1 and direction * _ls_fit(x[: i + 1], y[: i + 1])[1] > direction * b + settle_tol
         regime = "stagnating" if coarse_fell else "unsettled"
         notes.append(f"the interval of the finest settled run reaches order 0 (order {b:.3f} +- {half:.3f})")

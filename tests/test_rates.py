@@ -694,9 +694,9 @@ def test_exact_power_law_half_width_is_the_round_off_of_its_slope(p, r, levels):
 
 @pytest.mark.parametrize("p, c, levels", [(2.0, 0.01, 6), (1.0, 0.1, 6), (1.0, 0.3, 5), (2.0, 0.05, 5)])
 def test_bias_floor_on_a_short_ladder_is_stagnating(p, c, levels):
-    """e = h^p + c on 5-6 levels: the finest settled run is 3 levels long, its two local orders
-    decay (each <= 0.85 of the one before) and its interval reaches 0, after coarse levels that
-    fell faster: the errors level off (stagnating), no interval, however short the run."""
+    """e = h^p + c on 5-6 levels: the finest settled run is 3 levels long (two local orders, which
+    decay) and its interval reaches 0, after coarse levels that fell faster: the errors level off
+    (stagnating), no interval, however short the run."""
     h = 0.5 / 2.0 ** np.arange(levels)
     fit = observed_order(h, h**p + c)
     assert fit.regime == "stagnating", fit.describe()
@@ -781,3 +781,18 @@ def test_deterministic_interval_is_t_se_plus_the_drift_to_the_finest_local_order
     half = stats.t.ppf(0.975, 3) * se + max(abs(b - 2.06), 0.04)
     assert abs(b - 2.06) > 0.04 and abs(b - 2.06) != abs(b - 1.98)  # the finest local order decides
     assert fit.dof == 3 and fit.ci == pytest.approx((b - half, b + half), rel=1e-12)
+
+
+def test_a_floor_reached_inside_the_run_is_not_an_order():
+    """Local orders 0, 0 (flat), 2, 2, 2 (falling), 0, 0, 0 (flat: the errors do not change over the
+    four finest levels). The bends inflate the third-difference noise estimate (sigma 0.45), so one
+    'settled' run spans all nine levels with order 0.97 [-0.36, 2.30], which contains 2; an
+    interval that reaches order 0 has not shown the errors fall, and the fine end decides: not an
+    order (before the fix this was 'algebraic' and a claim of order 2 over 2.4 decades held)."""
+    h, e = _from_local([0.03, 0.03, 2, 2, 2, 0, 0, 0])
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "unsettled", fit.describe()
+    assert fit.ci[0] <= 0.0 and any("reaches order 0" in s for s in fit.notes), fit.notes
+    from theorems.judges import order_verdict
+
+    assert not order_verdict(fit, 2.0).holds
