@@ -577,16 +577,25 @@ def observed_order(
     return result(b, (b - half, b + half), np.exp(a), "algebraic", idx, se, dof)
 
 
+def _as_solution(q, who: str) -> np.ndarray:
+    """A solution as float64, or complex128 when it is complex (a cast to float64 would drop the
+    imaginary part, and with it the error of a complex solution)."""
+    a = np.asarray(q)
+    if a.dtype != bool and not np.issubdtype(a.dtype, np.number):
+        raise TypeError(f"{who}: solutions must be real or complex numbers, got dtype {a.dtype}")
+    return a.astype(np.complex128 if np.iscomplexobj(a) else np.float64)
+
+
 def richardson_order(coarse, medium, fine, ratio: float, *, norm=None) -> float:
     """Three-level Richardson estimate p = log(||q1 - q2|| / ||q2 - q3||) / log r.
 
     ``coarse``, ``medium`` and ``fine`` are solutions (scalars or arrays of equal shape) computed
-    with parameters h, h/r and h/r^2. No exact solution is needed. ``norm`` defaults to the
-    max-norm.
+    with parameters h, h/r and h/r^2, real or complex. No exact solution is needed. ``norm``
+    defaults to the max-norm (of the modulus, for complex solutions).
     """
     if not np.isfinite(ratio) or ratio <= 1:
         raise ValueError(f"richardson_order: refinement ratio must be > 1, got {ratio}")
-    q1, q2, q3 = (np.asarray(q, dtype=np.float64) for q in (coarse, medium, fine))
+    q1, q2, q3 = (_as_solution(q, "richardson_order") for q in (coarse, medium, fine))
     if not (q1.shape == q2.shape == q3.shape):
         raise ValueError(f"richardson_order: shapes differ: {q1.shape}, {q2.shape}, {q3.shape}")
     for name, q in (("coarse", q1), ("medium", q2), ("fine", q3)):
@@ -617,7 +626,7 @@ def self_convergence_order(params, solutions, *, norm=None, **kwargs) -> OrderFi
     ratios = h[1:] / h[:-1]
     if not np.allclose(ratios, ratios[0], rtol=1e-10):
         raise ValueError("self_convergence_order: params must form a geometric ladder (constant ratio)")
-    qs = [np.asarray(q, dtype=np.float64) for q in solutions]
+    qs = [_as_solution(q, "self_convergence_order") for q in solutions]
     nrm = norm or (lambda v: float(np.max(np.abs(v), initial=0.0)))
     diffs = np.array([nrm(qs[k] - qs[k + 1]) for k in range(h.size - 1)])
     return observed_order(h[:-1], diffs, **kwargs)

@@ -796,3 +796,16 @@ def test_a_floor_reached_inside_the_run_is_not_an_order():
     from theorems.judges import order_verdict
 
     assert not order_verdict(fit, 2.0).holds
+
+
+def test_complex_solutions_keep_their_imaginary_part():
+    """Reference-free orders of complex solutions (a wave function, a Fourier coefficient): the
+    error lives in the imaginary part here, and a cast to float64 would drop it (self-convergence
+    then saw identical solutions and reported round-off)."""
+    h = 0.2 / 2.0 ** np.arange(8)
+    fit = self_convergence_order(h, [np.array([1.0 + 0.5j * hk**2, 2.0]) for hk in h])
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-6), fit.describe()
+    q = [np.array([1j * (1.0 + 0.3 * (0.1 / 2**k) ** 2)]) for k in range(3)]
+    assert richardson_order(*q, 2.0) == pytest.approx(2.0, abs=1e-8)
+    with pytest.raises(TypeError, match="real or complex"):
+        richardson_order("a", "b", "c", 2.0)
