@@ -348,7 +348,7 @@ def observed_order(
     # Noise of log e at each level (see the module docstring).
     if stochastic:
         with np.errstate(divide="ignore", invalid="ignore"):
-            rel_var = Es.var(axis=1, ddof=1) / es**2
+            rel_var = (Es / es[:, None]).var(axis=1, ddof=1)  # not var / es^2: no underflow
         ok = np.isfinite(rel_var)
         sigma = float(np.sqrt(np.mean(rel_var[ok]) / m)) if np.any(ok) else 0.0
         # each level's own spread (m - 1 dof) shrunk towards the pool with PRIOR_DOF dof: with 2 or
@@ -533,7 +533,10 @@ def observed_order(
         # Weighted by the noise model (1 / sigma_k^2: the pool, or a noisier level's own spread);
         # the residual standard error of that fit, against the jackknife over seeds (leave one
         # seed out, refit the log of the mean on the same levels with the same weights).
-        w = 1.0 / np.maximum(sigma_k[i : j + 1], 1e-300) ** 2
+        # (relative weights, largest 1: the fit is invariant to their scale, and 1 / sigma^2 must
+        # neither overflow when the seeds agree exactly nor underflow)
+        w = 1.0 / np.maximum(sigma_k[i : j + 1], 1e-150) ** 2
+        w = w / np.max(w)
         a, b, res, sxx_w = _ls_fit(xs, ys, w)
         se = float(np.sqrt(np.sum(w * res**2) / max(npts - 2, 1) / sxx_w))
         keep = [np.delete(Es[i : j + 1], s, axis=1).mean(axis=1) for s in range(m)]

@@ -809,3 +809,35 @@ def test_complex_solutions_keep_their_imaginary_part():
     assert richardson_order(*q, 2.0) == pytest.approx(2.0, abs=1e-8)
     with pytest.raises(TypeError, match="real or complex"):
         richardson_order("a", "b", "c", 2.0)
+
+
+@pytest.mark.parametrize("unit", [1e-160, 1e-200, 1e120])
+def test_stochastic_fit_does_not_depend_on_the_unit_of_the_errors(unit):
+    """Errors in other units (with ``scale`` in the same unit) give the same fit: before, the
+    relative variance var / e^2 underflowed at 1e-160 and the fit was 'algebraic' with order NaN."""
+    h = 0.5 / 2.0 ** np.arange(7)
+    E = h[:, None] * np.exp(0.05 * np.random.default_rng(0).standard_normal((7, 3)))
+    a, b = observed_order(h, E), observed_order(h, E * unit, scale=unit)
+    assert a.regime == b.regime == "algebraic" and a.used == b.used
+    assert b.order == pytest.approx(a.order, rel=1e-12) and b.ci == pytest.approx(a.ci, rel=1e-12)
+    assert b.noise == pytest.approx(a.noise, rel=1e-12) and b.dof == a.dof
+
+
+def test_stochastic_seeds_that_agree_exactly_give_a_finite_fit():
+    h = 0.5 / 2.0 ** np.arange(6)
+    fit = observed_order(h, np.repeat((h**2)[:, None], 3, axis=1))  # zero spread at every level
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-12), fit.describe()
+    assert np.all(np.isfinite(fit.ci)) and fit.contains(2.0)
+
+
+def test_noise_is_read_from_the_clear_levels_from_six_of_them():
+    """Six levels clear of the round-off zone (an exact h^2) and two inside it: the noise estimate
+    uses the clear levels only (the zone's round-off would otherwise inflate it)."""
+    h = 0.5 / 2.0 ** np.arange(9)
+    e = 1e-9 * (h / h[5]) ** 2
+    e[6:] = [1e-12, 5e-13, 1.5e-12]  # within ROUND_OFF_ZONE x the floor, above the floor
+    fit = observed_order(h, e)
+    y = np.log(e)
+    assert fit.noise == pytest.approx(1.4826 * np.median(np.abs(np.diff(y[:6], 3))) / np.sqrt(20.0), rel=1e-12, abs=0.0)
+    assert fit.noise < 1e-14 < 1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(6))
