@@ -841,3 +841,12 @@ def test_noise_is_read_from_the_clear_levels_from_six_of_them():
     assert fit.noise == pytest.approx(1.4826 * np.median(np.abs(np.diff(y[:6], 3))) / np.sqrt(20.0), rel=1e-12, abs=0.0)
     assert fit.noise < 1e-14 < 1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0)
     assert fit.regime == "algebraic" and fit.used == tuple(range(6))
+
+
+def test_an_exact_zero_after_the_run_does_not_cut_the_run():
+    """Three levels of h^2, then an exact zero (a rule exact once resolved): the run ends at the
+    last positive error, the zero is round-off."""
+    h = 0.5 / 2.0 ** np.arange(4)
+    fit = observed_order(h, [0.25, 0.0625, 0.015625, 0.0])
+    assert fit.regime == "algebraic" and fit.used == (0, 1, 2) and fit.contains(2.0), fit.describe()
+    assert fit.excluded[3].startswith("round-off")
