@@ -850,3 +850,13 @@ def test_an_exact_zero_after_the_run_does_not_cut_the_run():
     fit = observed_order(h, [0.25, 0.0625, 0.015625, 0.0])
     assert fit.regime == "algebraic" and fit.used == (0, 1, 2) and fit.contains(2.0), fit.describe()
     assert fit.excluded[3].startswith("round-off")
+
+
+def test_errors_that_grow_at_the_fine_end_are_not_converging():
+    """A difference quotient's error h^2 + 1e-13 / h: order 2, then the amplified round-off takes
+    over (fine-end slope -1, errors growing, far above the floor): not converging, no interval."""
+    h = 2.0 ** -np.arange(1, 20)
+    fit = observed_order(h, h**2 + 1e-13 / h, expected=2.0)
+    assert fit.regime == "not converging", fit.describe()
+    assert fit.fine_order == pytest.approx(-1.0, abs=0.01) and np.all(np.isnan(fit.ci))
+    assert fit.order == pytest.approx(2.0, abs=0.01) and "fine-end slope -1.00" in fit.describe()
