@@ -860,3 +860,21 @@ def test_errors_that_grow_at_the_fine_end_are_not_converging():
     assert fit.regime == "not converging", fit.describe()
     assert fit.fine_order == pytest.approx(-1.0, abs=0.01) and np.all(np.isnan(fit.ci))
     assert fit.order == pytest.approx(2.0, abs=0.01) and "fine-end slope -1.00" in fit.describe()
+
+
+def test_a_fine_end_at_most_half_the_settled_order_is_stagnating():
+    """Order 2 over six levels, then fine-end local orders 0.6 (<= half of 2): stagnating."""
+    h, e = _from_local([2, 2, 2, 2, 2, 0.6, 0.6, 0.6])
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating" and fit.fine_order == pytest.approx(0.6, abs=1e-9), fit.describe()
+    assert np.all(np.isnan(fit.ci)) and fit.used == tuple(range(6))
+
+
+def test_a_wobble_that_returns_to_the_line_extends_the_run():
+    """Local orders 2 (x5), 2.15, 2.0: the 2.15 breaks the run of agreeing local orders, but the
+    finer levels lie on its line within settle_tol |dx|, and the extended run's fine end agrees
+    with its slope: one algebraic fit over all eight levels."""
+    h, e = _from_local([2, 2, 2, 2, 2, 2.15, 2.0])
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(8)), fit.describe()
+    assert fit.contains(2.0) and fit.order == pytest.approx(2.0214, abs=1e-4)
