@@ -9,13 +9,19 @@ the tests marked ``slow`` (full-profile studies, minutes per mutant) unless ``--
 
     python mutation/run.py [--claims] [--workdir DIR] [TARGET.py ...]   (default: numerics/rates.py)
     python mutation/run.py --all        (numerics/ and constructions/, one module after another)
-    python mutation/run.py --sample N --seed S TARGET.py      (a seeded random sample of N mutants)
-    python mutation/run.py --mutants NAME,NAME TARGET.py      (re-run named mutants, e.g. survivors)
+    python mutation/run.py --sample 80 --seed 11 [--reuse] numerics/rates.py   (a seeded sample)
+    python mutation/run.py --reuse --mutants x_observed_order__mutmut_769,... numerics/rates.py
     python mutation/run.py --together --sample 50 --seed 1 constructions/counts/*.py
                                         (one campaign for several modules: one test-statistics run)
 
-Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status) and a summary line per
-module on stdout; survivors are triaged by hand in ``mutation/triage.md``.
+``--reuse`` keeps the scratch copy (under ``--workdir``) with its generated mutants, so a second
+sample, or a re-run of survivors after new tests, does not regenerate them (rates.py: ~9 min).
+
+Results: ``mutation/results/<module>.txt`` (mutmut's per-mutant status; for a sample or named
+mutants ``<module>__sample<N>_seed<S>.txt`` / ``<module>__named.txt``, the mutants run only) and
+a summary line per module on stdout (the constructions' campaigns of the first sessions wrote
+their samples to ``<module>.txt`` and re-runs of survivors to ``<module>.rerun.txt``); survivors
+are triaged by hand in ``mutation/triage.md``.
 """
 
 from __future__ import annotations
@@ -104,15 +110,13 @@ def tests_seeing(target: Path, graph, claims: bool) -> list[str]:
     return chosen
 
 
-# Copied into mutmut's mutants/ tree beside the mutated package and tests/: without README.md,
-# tests/test_figures.py fails in mutmut's clean run and no mutant of a module it can see is run.
-ALSO_COPY = ("numerics", "constructions", "theorems", "papers", "schemas", "examples", "README.md",
-             "CONTRIBUTING.md", "CITATION.cff", "LICENSE")
-
-
 # Lines whose mutants can only change a message or reject bad input differently: validation
 # (``raise ValueError/TypeError``), notes, exclusion reasons and describe() strings. Their mutants
 # are "message-only" in the triage's terms and are not generated.
+# The repository files some tests read (README.md for tests/test_figures.py, schemas/, ...).
+ALSO_COPY = ("numerics", "constructions", "theorems", "papers", "schemas", "examples", "README.md",
+             "CONTRIBUTING.md", "CITATION.cff", "LICENSE")
+
 DO_NOT_MUTATE = (
     r"raise (ValueError|TypeError)",
     r"notes\.append\(",
@@ -123,8 +127,8 @@ DO_NOT_MUTATE = (
 
 
 def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: list[str] | None = None,
-               sample: int = 0, seed: int = 0, mutants: list[str] | None = None, slow: bool = False
-               ) -> tuple[int, int, dict[str, int]]:
+               sample: int = 0, seed: int = 0, reuse: bool = False, mutants: list[str] | None = None,
+               generate_only: bool = False, slow: bool = False) -> tuple[int, int, dict[str, int]]:
     """One campaign. ``target`` may be a list of modules (``--together``): they are mutated in one
     scratch copy against the union of their test selections, so mutmut's test statistics are
     gathered once, and a sample is drawn from all their mutants (so each module's share is
@@ -136,9 +140,14 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
     rels = [tg.relative_to(ROOT) for tg in targets]
     rel = rels[0] if len(rels) == 1 else rels[0].parent
     scratch = workdir / str(rel).replace("/", "__").removesuffix(".py")
-    if scratch.exists():
+    # --reuse keeps the scratch copy and its generated mutants: the tracked files are copied over
+    # it again (shutil.copy2 keeps their mtimes), and mutmut regenerates the target's mutants only
+    # if the target is newer than its mutated copy, i.e. only if the target itself changed. The
+    # tests are refreshed either way (mutmut copies tests/ into mutants/ on every run, and traces
+    # the tests it has not seen before).
+    if scratch.exists() and not (reuse and (scratch / "mutants").is_dir()):
         shutil.rmtree(scratch)
-    scratch.mkdir(parents=True)
+    scratch.mkdir(parents=True, exist_ok=True)
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
         if (ROOT / f).is_file():
@@ -150,8 +159,11 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
         "[mutmut]\n"
         f"source_paths=\n    {rel.parts[0]}\n"
         "only_mutate=\n    " + "\n    ".join(map(str, rels)) + "\n"
-        # the repository files some tests read (README.md for tests/test_figures.py, schemas/, ...)
-        "also_copy=\n    " + "\n    ".join(ALSO_COPY) + "\n"
+        # The target's own package is a source path, copied (once) by mutmut itself; listing it in
+        # also_copy as well would copy the unmutated target over its mutated copy on every run,
+        # and mutmut would regenerate all its mutants (~9 min for rates.py) on the second run of
+        # a sample.
+        "also_copy=\n    " + "\n    ".join(p for p in ALSO_COPY if p != rel.parts[0]) + "\n"
         "process_isolation=forkserver\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
         # tests marked slow are full-profile studies (minutes each, per mutant): left out unless --slow
@@ -163,52 +175,73 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
     )
     env = dict(os.environ, HYPOTHESIS_PROFILE=os.environ.get("HYPOTHESIS_PROFILE", "ci"))
     env.pop("PYTHONPATH", None)
+    chosen: list[str] = []
+    tag = ""
     print(f"== {rel}: {len(tests)} test files: {' '.join(tests)}", flush=True)
-    if mutants:
-        # Re-run named mutants (e.g. the survivors of a sample, after new tests): their results go to
-        # <module>.rerun.txt, so that the sample's <module>.txt stays as it was written.
-        print(f"== {rel}: running {len(mutants)} named mutants", flush=True)
-        subprocess.run([str(MUTMUT), "run", "--max-children", "1", *mutants], cwd=scratch, env=env, check=False)
-    elif sample:
+    if sample or mutants or generate_only:
         # Generate the mutants and the test statistics once (no mutant named: none is run), then
-        # run a seeded random sample of the generated mutants.
+        # run a seeded random sample of the generated mutants, or the named ones.
         subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
                        check=False)
         listed = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                                 capture_output=True, text=True, check=False).stdout
         names = sorted(line.rsplit(":", 1)[0].strip() for line in listed.splitlines() if ":" in line)
-        import random
+        if mutants:
+            full = {n.rsplit(".", 1)[-1]: n for n in names}
+            unknown = [m for m in mutants if m not in names and m not in full]
+            if unknown:
+                print(f"error: no such mutants of {rel}: {' '.join(unknown)}", file=sys.stderr)
+                return 0, 0, {}
+            chosen = sorted(m if m in names else full[m] for m in mutants)
+            what = f"the {len(chosen)} named mutants"
+            tag = "named"
+        elif sample:
+            import random
 
-        chosen = sorted(random.Random(seed).sample(names, min(sample, len(names))))
-        print(f"== {rel}: {len(names)} mutants generated, running a sample of {len(chosen)} (seed {seed})",
-              flush=True)
-        subprocess.run([str(MUTMUT), "run", "--max-children", "1", *chosen], cwd=scratch, env=env, check=False)
+            chosen = sorted(random.Random(seed).sample(names, min(sample, len(names))))
+            what = f"a sample of {len(chosen)} (seed {seed})"
+            tag = f"sample{sample}_seed{seed}"
+        else:
+            chosen = []
+            what = "none (--generate-only)"
+        print(f"== {rel}: {len(names)} mutants generated, running {what}", flush=True)
+        if chosen:
+            subprocess.run([str(MUTMUT), "run", "--max-children", "1", *chosen], cwd=scratch, env=env,
+                           check=False)
     else:
         subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=scratch, env=env, check=False)
     res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                          capture_output=True, text=True, check=False)
     out = ROOT / "mutation" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    suffix = ".rerun.txt" if mutants else ".txt"
-    for r in rels:
+    def of_module(r: Path, rows: list[str]) -> list[str]:
         prefix = ".".join(r.with_suffix("").parts) + "."
-        lines = [line for line in res.stdout.splitlines(keepends=True) if line.strip().startswith(prefix)]
-        text = res.stdout if len(rels) == 1 else "".join(lines)
-        (out / (str(r).replace("/", "__").removesuffix(".py") + suffix)).write_text(text, encoding="utf-8")
+        return [line for line in rows if line.strip().startswith(prefix)]
+
+    stem = {r: str(r).replace("/", "__").removesuffix(".py") for r in rels}
+    lines = [line for line in res.stdout.splitlines() if ":" in line]
+    if not (sample or mutants or generate_only):
+        for r in rels:
+            (out / (stem[r] + ".txt")).write_text("\n".join(of_module(r, lines)) + "\n", encoding="utf-8")
+    # With --reuse the scratch copy also holds the statuses of earlier runs: this run's figures
+    # (and its own results file, <module>__<tag>.txt) count only the mutants it ran.
+    if chosen:
+        run_set = set(chosen)
+        lines = [line for line in lines if line.rsplit(":", 1)[0].strip() in run_set]
+        for r in rels:
+            (out / (stem[r] + f"__{tag}.txt")).write_text("\n".join(of_module(r, lines)) + "\n",
+                                                          encoding="utf-8")
     counts: dict[str, int] = {}
-    for line in res.stdout.splitlines():
-        if ":" in line:
-            status = line.rsplit(":", 1)[1].strip()
-            counts[status] = counts.get(status, 0) + 1
+    for line in lines:
+        status = line.rsplit(":", 1)[1].strip()
+        counts[status] = counts.get(status, 0) + 1
     total = sum(v for k, v in counts.items() if k != "not checked")
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
     print(f"== {rel}: {killed}/{total} killed {counts}", flush=True)
     if len(rels) > 1:
         for r in rels:
-            prefix = ".".join(r.with_suffix("").parts) + "."
-            st = [line.rsplit(":", 1)[1].strip() for line in res.stdout.splitlines()
-                  if ":" in line and line.strip().startswith(prefix)]
-            run = [x for x in st if x != "not checked"]
+            run = [x.rsplit(":", 1)[1].strip() for x in of_module(r, lines)]
+            run = [x for x in run if x != "not checked"]
             print(f"==   {r}: {sum(x in ('killed', 'timeout') for x in run)}/{len(run)} killed", flush=True)
     return killed, total, counts
 
@@ -223,8 +256,12 @@ def main(argv=None) -> int:
     ap.add_argument("--tests", default="", help="comma-separated test files instead of the import-graph selection")
     ap.add_argument("--sample", type=int, default=0, help="run only a seeded random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep the scratch copy of an earlier run and its generated mutants (regenerated only "
+                         "if the target changed); the tests are refreshed")
     ap.add_argument("--mutants", default="",
-                    help="comma-separated mutant names to run (results to mutation/results/<module>.rerun.txt)")
+                    help="comma-separated mutant names (e.g. x_observed_order__mutmut_769) to run instead of a sample")
+    ap.add_argument("--generate-only", action="store_true", help="generate the mutants and test statistics, run none")
     ap.add_argument("--together", action="store_true",
                     help="one campaign for all targets (one scratch copy, one test-statistics run, one sample)")
     args = ap.parse_args(argv)
@@ -240,7 +277,8 @@ def main(argv=None) -> int:
     tests = [x for x in args.tests.split(",") if x]
     mutants = [x for x in args.mutants.split(",") if x]
     for t in ([targets] if args.together else targets):
-        run_target(t, Path(args.workdir), args.claims, tests, args.sample, args.seed, mutants, args.slow)
+        run_target(t, Path(args.workdir), args.claims, tests, args.sample, args.seed, args.reuse, mutants,
+                   args.generate_only, args.slow)
     return 0
 
 

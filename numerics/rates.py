@@ -48,10 +48,14 @@ shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof, and the fit is weighted by
 
 Intervals. Deterministic: t-based with ``n - 2`` degrees of freedom on the run's residuals,
 widened by the larger of ``|p - p_finest|`` and half the spread of the run's local orders (the
-drift of orders that are still settling), and never narrower than the slope's own round-off.
+drift of orders that are still settling), and never narrower than the slope's own round-off,
+``10 eps (1 + max |log e|) / sqrt(Sxx)``. A deterministic run whose interval reaches order 0 has
+not been shown to converge: ``stagnating`` if coarser levels fell faster, else ``unsettled``.
 Stochastic: the slope's standard error is the jackknife over seeds (leave one seed out and
 refit: for 2 seeds this is the spread of the per-seed slopes) and the quantile is Student's t with
-``m - 1`` degrees of freedom, which keeps the nominal coverage for 2, 3 or 5 seeds.
+``m - 1`` degrees of freedom, which keeps the nominal coverage for 2, 3 or 5 seeds; on a run of
+at least 4 levels whose means scatter about the line more than the seeds explain (structure the
+seeds share), the residual standard error with ``n - 2`` degrees of freedom instead.
 
 Other regimes. ``"super-algebraic"``: the local orders grow without settling (at every level,
 with increments that do not die out), or log e is three times better fitted as linear in the level
@@ -344,7 +348,7 @@ def observed_order(
     # Noise of log e at each level (see the module docstring).
     if stochastic:
         with np.errstate(divide="ignore", invalid="ignore"):
-            rel_var = Es.var(axis=1, ddof=1) / es**2
+            rel_var = (Es / es[:, None]).var(axis=1, ddof=1)  # not var / es^2: no underflow
         ok = np.isfinite(rel_var)
         sigma = float(np.sqrt(np.mean(rel_var[ok]) / m)) if np.any(ok) else 0.0
         # each level's own spread (m - 1 dof) shrunk towards the pool with PRIOR_DOF dof: with 2 or
@@ -529,7 +533,10 @@ def observed_order(
         # Weighted by the noise model (1 / sigma_k^2: the pool, or a noisier level's own spread);
         # the residual standard error of that fit, against the jackknife over seeds (leave one
         # seed out, refit the log of the mean on the same levels with the same weights).
-        w = 1.0 / np.maximum(sigma_k[i : j + 1], 1e-300) ** 2
+        # (relative weights, largest 1: the fit is invariant to their scale, and 1 / sigma^2 must
+        # neither overflow when the seeds agree exactly nor underflow)
+        w = 1.0 / np.maximum(sigma_k[i : j + 1], 1e-150) ** 2
+        w = w / np.max(w)
         a, b, res, sxx_w = _ls_fit(xs, ys, w)
         se = float(np.sqrt(np.sum(w * res**2) / max(npts - 2, 1) / sxx_w))
         keep = [np.delete(Es[i : j + 1], s, axis=1).mean(axis=1) for s in range(m)]
@@ -558,18 +565,10 @@ def observed_order(
     # |log e|, which the least-squares sums pass on as ~ eps max|log e| / sqrt(Sxx)): an exact
     # power law must contain its own order.
     half = max(half, 10.0 * EPS * (1.0 + float(np.max(np.abs(ys)))) / float(np.sqrt(sxx)))
-    tail_orders = direction * local_sorted[max(i, j - 3) : j]
-    # decaying beyond the noise: a difference of neighbouring local orders has sd sqrt(6) sigma / dx
-    noise_step = DEPARTURE_Z * np.sqrt(6.0) * float(np.max(sigma_k[i : j + 1])) / float(np.min(np.abs(np.diff(x[i : j + 1]))))
-    # (or geometrically, each at most 0.85 of the one before: the approach to a floor, which a
-    # short ladder's noise estimate, inflated by the bend itself, would otherwise hide)
-    decaying = tail_orders.size >= 2 and bool(
-        np.all(np.diff(tail_orders) < -noise_step)
-        or (np.all(tail_orders > 0) and np.all(tail_orders[1:] <= 0.85 * tail_orders[:-1]))
-    )
-    if not stochastic and decaying and direction * b - half <= 0:
-        # Deterministic errors whose local orders decay at the fine end and whose interval reaches
-        # order 0 have not been shown to fall: the run approaches a floor (or stops falling).
+    if not stochastic and direction * b - half <= 0:
+        # Deterministic errors whose interval reaches order 0 have not been shown to fall, whatever
+        # the run's local orders do at its fine end: decaying (the approach to a floor) or flat (a
+        # floor reached, which a noise estimate inflated by the bends would pass as settled).
         coarse_fell = i >= 1 and direction * _ls_fit(x[: i + 1], y[: i + 1])[1] > direction * b + settle_tol
         regime = "stagnating" if coarse_fell else "unsettled"
         notes.append(f"the interval of the finest settled run reaches order 0 (order {b:.3f} +- {half:.3f})")
@@ -581,16 +580,25 @@ def observed_order(
     return result(b, (b - half, b + half), np.exp(a), "algebraic", idx, se, dof)
 
 
+def _as_solution(q, who: str) -> np.ndarray:
+    """A solution as float64, or complex128 when it is complex (a cast to float64 would drop the
+    imaginary part, and with it the error of a complex solution)."""
+    a = np.asarray(q)
+    if a.dtype != bool and not np.issubdtype(a.dtype, np.number):
+        raise TypeError(f"{who}: solutions must be real or complex numbers, got dtype {a.dtype}")
+    return a.astype(np.complex128 if np.iscomplexobj(a) else np.float64)
+
+
 def richardson_order(coarse, medium, fine, ratio: float, *, norm=None) -> float:
     """Three-level Richardson estimate p = log(||q1 - q2|| / ||q2 - q3||) / log r.
 
     ``coarse``, ``medium`` and ``fine`` are solutions (scalars or arrays of equal shape) computed
-    with parameters h, h/r and h/r^2. No exact solution is needed. ``norm`` defaults to the
-    max-norm.
+    with parameters h, h/r and h/r^2, real or complex. No exact solution is needed. ``norm``
+    defaults to the max-norm (of the modulus, for complex solutions).
     """
     if not np.isfinite(ratio) or ratio <= 1:
         raise ValueError(f"richardson_order: refinement ratio must be > 1, got {ratio}")
-    q1, q2, q3 = (np.asarray(q, dtype=np.float64) for q in (coarse, medium, fine))
+    q1, q2, q3 = (_as_solution(q, "richardson_order") for q in (coarse, medium, fine))
     if not (q1.shape == q2.shape == q3.shape):
         raise ValueError(f"richardson_order: shapes differ: {q1.shape}, {q2.shape}, {q3.shape}")
     for name, q in (("coarse", q1), ("medium", q2), ("fine", q3)):
@@ -621,7 +629,7 @@ def self_convergence_order(params, solutions, *, norm=None, **kwargs) -> OrderFi
     ratios = h[1:] / h[:-1]
     if not np.allclose(ratios, ratios[0], rtol=1e-10):
         raise ValueError("self_convergence_order: params must form a geometric ladder (constant ratio)")
-    qs = [np.asarray(q, dtype=np.float64) for q in solutions]
+    qs = [_as_solution(q, "self_convergence_order") for q in solutions]
     nrm = norm or (lambda v: float(np.max(np.abs(v), initial=0.0)))
     diffs = np.array([nrm(qs[k] - qs[k + 1]) for k in range(h.size - 1)])
     return observed_order(h[:-1], diffs, **kwargs)

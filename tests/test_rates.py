@@ -610,3 +610,271 @@ def test_no_settled_run_reports_a_widened_interval():
     half = stats.t.ppf(0.975, 2) * se + np.ptp(local) / 2
     assert fit.order == pytest.approx(b, rel=1e-9)
     assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+
+
+# Exact cases for the survivors of the seeded mutation sample (mutation/triage.md).
+
+
+@pytest.mark.parametrize("tail, regime", [
+    ([3e-6, 3e-6], "stagnating"),   # after the dip the errors level off at 3e-6
+    (None, "unsettled"),            # after the dip the errors return to the h^2 line
+])
+def test_a_dip_into_the_round_off_zone_does_not_hide_the_fine_end(tail, regime):
+    """e = h^2 on levels 0..8, an accidental cancellation at level 9 (1e-13: inside the round-off
+    zone, off the line), then two levels clear of the zone. The dip is not at the fine end, so it
+    cannot be left out as round-off; the finest clear level decides. Every clear level after the
+    dip counts (not only the first): if the last one departs, nothing is settled."""
+    h = 0.5 / 2.0 ** np.arange(12)
+    e = h**2
+    e[9] = 1e-13
+    if tail is not None:
+        e[10:] = tail
+    assert ROUND_OFF_ZONE * 100 * EPS > e[9] > 100 * EPS and np.all(e[10:] > ROUND_OFF_ZONE * 100 * EPS)
+    fit = observed_order(h, e)
+    assert fit.regime == regime, fit.describe()
+    assert fit.used == tuple(range(9)) and fit.order == pytest.approx(2.0, abs=1e-12)
+    assert all(fit.excluded[k].startswith("fine end departs") for k in (9, 10, 11)), fit.excluded
+    assert not any("returns to it" in s for s in fit.notes), fit.notes
+    if regime == "stagnating":
+        assert np.all(np.isnan(fit.ci))
+    else:
+        assert fit.fine_order == pytest.approx(2.0, abs=1e-9) and fit.ci[0] <= 2.0 <= fit.ci[1]
+
+
+def test_an_extended_run_whose_own_fine_end_steepens_is_unsettled():
+    """Local orders 2 (x5), then 1.8, 2.0, 2.25: levels 6..8 lie within settle_tol |dx| of the
+    settled run's line, so they extend it, but the extended run (slope 1.987) has a fine end of
+    slope 2.125, off by more than settle_tol + 3 sd (sd from the third-difference noise, 0.0057):
+    the fine end decides, and no order is settled."""
+    h, e = _from_local([2, 2, 2, 2, 2, 1.8, 2.0, 2.25])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled", fit.describe()
+    assert fit.used == tuple(range(6)) and fit.order == pytest.approx(2.0, abs=1e-12)
+    assert fit.fine_order == pytest.approx(2.125, abs=1e-9)
+    assert fit.noise == pytest.approx(1.4826 * np.median(np.abs(np.diff(np.log(e), 3))) / np.sqrt(20.0), rel=1e-12)
+    assert fit.ci[0] <= 2.0 and fit.ci[1] == pytest.approx(2.125, abs=1e-9)
+    assert all(fit.excluded[k].startswith("fine end departs") for k in (6, 7, 8)), fit.excluded
+
+
+def test_four_level_stochastic_run_takes_the_residual_scatter_over_the_seed_spread():
+    """Five seeds that agree to 1e-3 about level means that zig-zag by +-1.5% about h^2 (structure
+    the seeds share): on 4 levels the residuals have n - 2 = 2 dof, enough to be used, and the
+    interval is t(2) times their standard error, not the jackknife over seeds (which is 0 here:
+    every leave-one-out mean is the same multiple of the full mean)."""
+    from scipy import stats
+
+    h = 0.5 / 2.0 ** np.arange(4)
+    mean = h**2 * np.exp(0.015 * (-1.0) ** np.arange(4))
+    seeds = mean[:, None] * (1.0 + 1e-3 * np.array([-2.0, -1.0, 0.0, 1.0, 2.0]))
+    fit = observed_order(h, seeds)
+    assert fit.regime == "algebraic" and fit.used == (0, 1, 2, 3), fit.describe()
+    x, y = np.log(h), np.log(mean)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 2 / np.sum((x - x.mean()) ** 2))
+    assert fit.dof == 2 and fit.stderr == pytest.approx(se, rel=1e-9)
+    half = stats.t.ppf(0.975, 2) * se
+    assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+    assert any("residual scatter exceeds the seed spread" in s for s in fit.notes)
+
+
+@pytest.mark.parametrize("p, r, levels", [(0.5, 1.1, 6), (1.0, 1.1, 6), (0.25, 1.1, 6), (0.5, 1.05, 5)])
+def test_exact_power_law_half_width_is_the_round_off_of_its_slope(p, r, levels):
+    """An exact power law's interval is as narrow as the round-off of the slope allows, and no
+    narrower: half-width 10 eps (1 + max |log e|) / sqrt(Sxx) (logs carry absolute errors ~ eps
+    |log e|). Close ratios keep it far above an ulp of the order, so it can be read off the ci."""
+    h = 0.5 / r ** np.arange(levels)
+    e = h**p
+    fit = observed_order(h, e)
+    x, y = np.log(h), np.log(e)
+    expected = 10 * EPS * (1 + np.max(np.abs(y))) / np.sqrt(np.sum((x - x.mean()) ** 2))
+    assert expected > 40 * np.spacing(p)  # the ci endpoints round to 1/2 ulp each: <= 2.5% of the half-width
+    assert fit.regime == "algebraic" and fit.contains(p), fit.describe()
+    assert (fit.ci[1] - fit.ci[0]) / 2 == pytest.approx(expected, rel=0.05, abs=0.0)
+
+
+@pytest.mark.parametrize("p, c, levels", [(2.0, 0.01, 6), (1.0, 0.1, 6), (1.0, 0.3, 5), (2.0, 0.05, 5)])
+def test_bias_floor_on_a_short_ladder_is_stagnating(p, c, levels):
+    """e = h^p + c on 5-6 levels: the finest settled run is 3 levels long (two local orders, which
+    decay) and its interval reaches 0, after coarse levels that fell faster: the errors level off
+    (stagnating), no interval, however short the run."""
+    h = 0.5 / 2.0 ** np.arange(levels)
+    fit = observed_order(h, h**p + c)
+    assert fit.regime == "stagnating", fit.describe()
+    assert len(fit.used) == 3 and fit.used[-1] == levels - 1, fit.used
+    assert np.all(np.isnan(fit.ci))
+    assert any("reaches order 0" in s for s in fit.notes), fit.notes
+
+
+def test_round_off_is_a_fine_end_label_only():
+    """A coarse level whose error happens to cancel into the round-off zone (1e-12) is left out as
+    pre-asymptotic (coarse end), not as round-off: round-off is a fine-end exclusion."""
+    h = 0.5 / 2.0 ** np.arange(12)
+    e = 1e-2 * h**2
+    e[0] = 1e-12
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(1, 12)), fit.describe()
+    assert fit.excluded == {0: "pre-asymptotic (coarse end, before the local orders settle)"}
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(scale=0.0), "scale"), (dict(scale=-1.0), "scale"), (dict(scale=np.inf), "scale"),
+    (dict(floor=-1e-16), "floor"), (dict(floor=np.nan), "floor"),
+    (dict(settle_tol=0.0), "settle_tol"), (dict(confidence=0.0), "confidence"), (dict(confidence=1.0), "confidence"),
+])
+def test_bad_option_values_are_a_clear_error(kwargs, match):
+    h = [1.0, 0.5, 0.25]
+    with pytest.raises(ValueError, match=match):
+        observed_order(h, [1.0, 0.25, 0.0625], **kwargs)
+
+
+def test_self_convergence_accepts_its_minimum_ladder_of_four():
+    h = 0.2 / 2.0 ** np.arange(4)
+    fit = self_convergence_order(h, [1.0 + 0.5 * hk**2 for hk in h])  # three differences
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-9), fit.describe()
+    np.testing.assert_array_equal(fit.params, h[:-1])
+    with pytest.raises(ValueError, match="at least 4"):
+        self_convergence_order(h[:3], [1.0, 1.1, 1.2])
+
+
+def test_fit_returns_the_callers_params_and_errors():
+    h = np.array([0.5, 0.125, 0.25, 0.0625])  # unsorted: returned as given, not as sorted
+    e = 3.0 * h**2
+    fit = observed_order(h, e)
+    np.testing.assert_array_equal(fit.params, h)
+    np.testing.assert_array_equal(fit.errors, e)
+    assert fit.fitted(h) == pytest.approx(e, rel=1e-12)
+
+
+def test_errors_that_do_not_fall_report_the_fit_over_all_levels():
+    """Not converging: the slope over all levels, with its standard error on n - 2 dof."""
+    h = 2.0 ** -np.arange(1, 14)
+    e = 0.3 + 0.01 * np.sin(np.arange(13))
+    fit = observed_order(h, e, expected=1.0)
+    assert fit.regime == "not converging" and fit.used == tuple(range(13))
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 11 / np.sum((x - x.mean()) ** 2))
+    assert fit.dof == 11 and fit.order == pytest.approx(b, rel=1e-9) and fit.stderr == pytest.approx(se, rel=1e-9)
+
+
+def test_a_departure_keeps_the_coarse_levels_pre_asymptotic():
+    """Local orders 3, then 1 (x5), then 2 (x3): level 0 is pre-asymptotic (coarse end), only the
+    levels past the run are 'fine end departs'."""
+    h, e = _from_local([3, 1, 1, 1, 1, 1, 2, 2, 2])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(1, 7)), fit.describe()
+    assert fit.excluded[0].startswith("pre-asymptotic")
+    assert all(fit.excluded[k].startswith("fine end departs") for k in (7, 8, 9))
+
+
+def test_deterministic_interval_is_t_se_plus_the_drift_to_the_finest_local_order():
+    """Local orders 2.0, 2.04, 1.98, 2.06 (one settled run of 5 levels): half-width
+    t(0.975, 3) s.e. + max(|p - p_finest|, spread / 2), pinned against np.polyfit."""
+    from scipy import stats
+
+    h, e = _from_local([2.0, 2.04, 1.98, 2.06])
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(5)), fit.describe()
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 3 / np.sum((x - x.mean()) ** 2))
+    half = stats.t.ppf(0.975, 3) * se + max(abs(b - 2.06), 0.04)
+    assert abs(b - 2.06) > 0.04 and abs(b - 2.06) != abs(b - 1.98)  # the finest local order decides
+    assert fit.dof == 3 and fit.ci == pytest.approx((b - half, b + half), rel=1e-12)
+
+
+def test_a_floor_reached_inside_the_run_is_not_an_order():
+    """Local orders 0, 0 (flat), 2, 2, 2 (falling), 0, 0, 0 (flat: the errors do not change over the
+    four finest levels). The bends inflate the third-difference noise estimate (sigma 0.45), so one
+    'settled' run spans all nine levels with order 0.97 [-0.36, 2.30], which contains 2; an
+    interval that reaches order 0 has not shown the errors fall, and the fine end decides: not an
+    order (before the fix this was 'algebraic' and a claim of order 2 over 2.4 decades held)."""
+    h, e = _from_local([0.03, 0.03, 2, 2, 2, 0, 0, 0])
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "unsettled", fit.describe()
+    assert fit.ci[0] <= 0.0 and any("reaches order 0" in s for s in fit.notes), fit.notes
+    from theorems.judges import order_verdict
+
+    assert not order_verdict(fit, 2.0).holds
+
+
+def test_complex_solutions_keep_their_imaginary_part():
+    """Reference-free orders of complex solutions (a wave function, a Fourier coefficient): the
+    error lives in the imaginary part here, and a cast to float64 would drop it (self-convergence
+    then saw identical solutions and reported round-off)."""
+    h = 0.2 / 2.0 ** np.arange(8)
+    fit = self_convergence_order(h, [np.array([1.0 + 0.5j * hk**2, 2.0]) for hk in h])
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-6), fit.describe()
+    q = [np.array([1j * (1.0 + 0.3 * (0.1 / 2**k) ** 2)]) for k in range(3)]
+    assert richardson_order(*q, 2.0) == pytest.approx(2.0, abs=1e-8)
+    with pytest.raises(TypeError, match="real or complex"):
+        richardson_order("a", "b", "c", 2.0)
+
+
+@pytest.mark.parametrize("unit", [1e-160, 1e-200, 1e120])
+def test_stochastic_fit_does_not_depend_on_the_unit_of_the_errors(unit):
+    """Errors in other units (with ``scale`` in the same unit) give the same fit: before, the
+    relative variance var / e^2 underflowed at 1e-160 and the fit was 'algebraic' with order NaN."""
+    h = 0.5 / 2.0 ** np.arange(7)
+    E = h[:, None] * np.exp(0.05 * np.random.default_rng(0).standard_normal((7, 3)))
+    a, b = observed_order(h, E), observed_order(h, E * unit, scale=unit)
+    assert a.regime == b.regime == "algebraic" and a.used == b.used
+    assert b.order == pytest.approx(a.order, rel=1e-12) and b.ci == pytest.approx(a.ci, rel=1e-12)
+    assert b.noise == pytest.approx(a.noise, rel=1e-12) and b.dof == a.dof
+
+
+def test_stochastic_seeds_that_agree_exactly_give_a_finite_fit():
+    h = 0.5 / 2.0 ** np.arange(6)
+    fit = observed_order(h, np.repeat((h**2)[:, None], 3, axis=1))  # zero spread at every level
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-12), fit.describe()
+    assert np.all(np.isfinite(fit.ci)) and fit.contains(2.0)
+
+
+def test_noise_is_read_from_the_clear_levels_from_six_of_them():
+    """Six levels clear of the round-off zone (an exact h^2) and two inside it: the noise estimate
+    uses the clear levels only (the zone's round-off would otherwise inflate it)."""
+    h = 0.5 / 2.0 ** np.arange(9)
+    e = 1e-9 * (h / h[5]) ** 2
+    e[6:] = [1e-12, 5e-13, 1.5e-12]  # within ROUND_OFF_ZONE x the floor, above the floor
+    fit = observed_order(h, e)
+    y = np.log(e)
+    assert fit.noise == pytest.approx(1.4826 * np.median(np.abs(np.diff(y[:6], 3))) / np.sqrt(20.0), rel=1e-12, abs=0.0)
+    assert fit.noise < 1e-14 < 1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(6))
+
+
+def test_an_exact_zero_after_the_run_does_not_cut_the_run():
+    """Three levels of h^2, then an exact zero (a rule exact once resolved): the run ends at the
+    last positive error, the zero is round-off."""
+    h = 0.5 / 2.0 ** np.arange(4)
+    fit = observed_order(h, [0.25, 0.0625, 0.015625, 0.0])
+    assert fit.regime == "algebraic" and fit.used == (0, 1, 2) and fit.contains(2.0), fit.describe()
+    assert fit.excluded[3].startswith("round-off")
+
+
+def test_errors_that_grow_at_the_fine_end_are_not_converging():
+    """A difference quotient's error h^2 + 1e-13 / h: order 2, then the amplified round-off takes
+    over (fine-end slope -1, errors growing, far above the floor): not converging, no interval."""
+    h = 2.0 ** -np.arange(1, 20)
+    fit = observed_order(h, h**2 + 1e-13 / h, expected=2.0)
+    assert fit.regime == "not converging", fit.describe()
+    assert fit.fine_order == pytest.approx(-1.0, abs=0.01) and np.all(np.isnan(fit.ci))
+    assert fit.order == pytest.approx(2.0, abs=0.01) and "fine-end slope -1.00" in fit.describe()
+
+
+def test_a_fine_end_at_most_half_the_settled_order_is_stagnating():
+    """Order 2 over six levels, then fine-end local orders 0.6 (<= half of 2): stagnating."""
+    h, e = _from_local([2, 2, 2, 2, 2, 0.6, 0.6, 0.6])
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating" and fit.fine_order == pytest.approx(0.6, abs=1e-9), fit.describe()
+    assert np.all(np.isnan(fit.ci)) and fit.used == tuple(range(6))
+
+
+def test_a_wobble_that_returns_to_the_line_extends_the_run():
+    """Local orders 2 (x5), 2.15, 2.0: the 2.15 breaks the run of agreeing local orders, but the
+    finer levels lie on its line within settle_tol |dx|, and the extended run's fine end agrees
+    with its slope: one algebraic fit over all eight levels."""
+    h, e = _from_local([2, 2, 2, 2, 2, 2.15, 2.0])
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(8)), fit.describe()
+    assert fit.contains(2.0) and fit.order == pytest.approx(2.0214, abs=1e-4)
