@@ -263,3 +263,21 @@ def test_init_model_draws_and_model_logits_against_a_numpy_forward():
     h = h + gelu @ P["fc2"]
     ref = (ln(h) @ np.asarray(p["read"]))[:, 0::2]
     np.testing.assert_allclose(np.asarray(bt.model_logits(p, tok, heads)), ref, rtol=0, atol=1e-12)
+
+
+def test_parity_subset_draw_sparse_parity_k0_and_size_messages():
+    """parity's subset is the generator's first draw, each variable with probability 1/2 (pinned:
+    u < 0.5 on rng(seed).random(n)); sparse_parity accepts k = 0 (the constant +1 parity); the size
+    checks name n and k."""
+    from numerics.random import rng
+
+    for s in range(5):
+        t = bl.parity(8, s, m=4)
+        np.testing.assert_array_equal(t.params["subset"], rng(s).random(8) < 0.5)
+    assert 0 < sum(int(bl.parity(8, s, m=1).params["subset"].sum()) for s in range(10)) < 80
+    t0 = bl.sparse_parity(3, 0, m=5, k=0)
+    assert not t0.params["subset"].any() and np.all(t0.y == 1.0)
+    with pytest.raises(ValueError, match=r"^n must be"):
+        bl.parity(0, 0)
+    with pytest.raises(ValueError, match=r"^k must be"):
+        bl.sparse_parity(3, 0, k=-1)
