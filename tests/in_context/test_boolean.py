@@ -213,3 +213,71 @@ def test_training_runs_adam_on_the_seeded_minibatches():
     assert abs(losses[0] - want) <= 64 * np.finfo(np.float64).eps * max(1.0, want)
     np.testing.assert_array_equal(bt.train_in_context(X, y, steps=3, batch=2, **kw)[1], losses)
     assert not np.array_equal(params["read"], p0["read"])  # the parameters moved
+
+
+def test_init_model_draws_and_model_logits_against_a_numpy_forward():
+    """init_model's draws are pinned (key i of split(PRNGKey(seed), 4 + 4 layers), scales 1/sqrt(n+1),
+    0.1, 1/sqrt(d), then per block 1/sqrt(d), 1/sqrt(d), 1/sqrt(d), 1/sqrt(2d)), and model_logits,
+    with a non-zero MLP bias b1, equals a plain numpy pre-LN causal transformer (tanh GELU) to 1e-12."""
+    import math
+
+    import jax
+
+    import constructions.in_context.boolean_training as bt
+
+    n, k, d, heads = 2, 3, 4, 2
+    p = bt.init_model(n, k, d=d, layers=1, heads=heads, seed=7)
+    keys = jax.random.split(jax.random.PRNGKey(7), 8)
+    want = {"embed": ((n + 1, d), 1 / math.sqrt(n + 1), 0), "pos": ((2 * k, d), 0.1, 1),
+            "read": ((d,), 1 / math.sqrt(d), 2)}
+    for name, (shape, s, i) in want.items():
+        np.testing.assert_array_equal(np.asarray(p[name]), np.asarray(s * jax.random.normal(keys[i], shape)))
+    blk = {"qkv": ((d, 3 * d), 1 / math.sqrt(d), 3), "out": ((d, d), 1 / math.sqrt(d), 4),
+           "fc1": ((d, 2 * d), 1 / math.sqrt(d), 5), "fc2": ((2 * d, d), 1 / math.sqrt(2 * d), 6)}
+    for name, (shape, s, i) in blk.items():
+        np.testing.assert_array_equal(np.asarray(p["blocks"][0][name]),
+                                      np.asarray(s * jax.random.normal(keys[i], shape)))
+    g = np.random.default_rng(1)
+    p["blocks"][0]["b1"] = g.standard_normal(2 * d)
+    tok = bt.encode_prompts(g.choice([-1.0, 1.0], size=(2, k, n)), g.choice([-1.0, 1.0], size=(2, k)))
+
+    def ln(x):
+        mu = x.mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + 1e-6)
+
+    P = {key: np.asarray(v) for key, v in p["blocks"][0].items()}
+    h = tok @ np.asarray(p["embed"]) + np.asarray(p["pos"])[None]
+    T, e = 2 * k, d // heads
+    q, kk, v = np.split(ln(h) @ P["qkv"], 3, axis=-1)
+    att = np.zeros_like(h)
+    for b in range(h.shape[0]):
+        for hd in range(heads):
+            sl = slice(hd * e, (hd + 1) * e)
+            for t in range(T):
+                s = np.array([q[b, t, sl] @ kk[b, u, sl] for u in range(t + 1)]) / math.sqrt(e)
+                w = np.exp(s - s.max())
+                att[b, t, sl] = (w / w.sum()) @ v[b, : t + 1, sl]
+    h = h + att @ P["out"]
+    z = ln(h) @ P["fc1"] + P["b1"]
+    gelu = 0.5 * z * (1 + np.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z**3)))
+    h = h + gelu @ P["fc2"]
+    ref = (ln(h) @ np.asarray(p["read"]))[:, 0::2]
+    np.testing.assert_allclose(np.asarray(bt.model_logits(p, tok, heads)), ref, rtol=0, atol=1e-12)
+
+
+def test_parity_subset_draw_sparse_parity_k0_and_size_messages():
+    """parity's subset is the generator's first draw, each variable with probability 1/2 (pinned:
+    u < 0.5 on rng(seed).random(n)); sparse_parity accepts k = 0 (the constant +1 parity); the size
+    checks name n and k."""
+    from numerics.random import rng
+
+    for s in range(5):
+        t = bl.parity(8, s, m=4)
+        np.testing.assert_array_equal(t.params["subset"], rng(s).random(8) < 0.5)
+    assert 0 < sum(int(bl.parity(8, s, m=1).params["subset"].sum()) for s in range(10)) < 80
+    t0 = bl.sparse_parity(3, 0, m=5, k=0)
+    assert not t0.params["subset"].any() and np.all(t0.y == 1.0)
+    with pytest.raises(ValueError, match=r"^n must be"):
+        bl.parity(0, 0)
+    with pytest.raises(ValueError, match=r"^k must be"):
+        bl.sparse_parity(3, 0, k=-1)

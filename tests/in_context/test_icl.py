@@ -475,3 +475,18 @@ def test_read_prediction_columns_and_argument_messages():
         icl.ridge_gd_layers(2, float("nan"), 0.1, 1)
     with pytest.raises(ValueError, match="^H_out must have ndim"):
         icl.ridge_read_prediction(np.ones(4))
+
+
+def test_preconditioned_gd_layers_store_the_papers_matrices_and_eta_is_named():
+    """Each layer keeps the paper's own W_K = [[I, 0], [0, 0]] with W_K^T W_Q = W_KQ (mutation
+    seed 3: W_K could be dropped unnoticed); gd_layers names a non-finite eta."""
+    g = np.random.default_rng(2)
+    d = 3
+    layers = preconditioned_gd_layers([g.standard_normal((d, d)) for _ in range(2)])
+    wk = np.zeros((d + 1, d + 1))
+    wk[:d, :d] = np.eye(d)
+    for layer in layers:
+        np.testing.assert_array_equal(layer.W_K, wk)
+        np.testing.assert_array_equal(layer.W_K.T @ layer.W_Q, layer.W_KQ)
+    with pytest.raises(ValueError, match=r"^eta must be finite"):
+        gd_layers(2, float("nan"), 1)

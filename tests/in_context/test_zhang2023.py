@@ -227,3 +227,38 @@ def test_gd_and_lsa_predictions_are_jax_differentiable_in_the_query():
     grad_lsa = jax.grad(lambda q: jnp.sum(tr.lsa_predict(W_KQ, W_PV, X, y, q)))(jnp.asarray(xq))
     np.testing.assert_allclose(np.asarray(grad_lsa), tr.lsa_sensitivity(W_KQ, W_PV, X, y), rtol=0,
                                atol=64 * EPS * N * d * (1 + np.abs(tr.lsa_sensitivity(W_KQ, W_PV, X, y)).max()))
+
+
+def test_float32_preconditioner_lambda_message_and_numpy_backend_is_plain_adam():
+    """preconditioner_risk accepts a float32 A (same value as its float64 copy) and names Lambda;
+    train_lsa accepts pool = 1, and its numpy backend is exactly Adam (optax defaults, bias
+    corrected) on lsa_loss_and_grad with the cosine schedule (bitwise: the jax backend agrees only
+    to rounding)."""
+    preconditioner_risk, zfb_optimal_risk = th.preconditioner_risk, th.zfb_optimal_risk
+    lsa_loss_and_grad, sample_pool, train_lsa, zhang_init = tr.lsa_loss_and_grad, tr.sample_pool, tr.train_lsa, tr.zhang_init
+
+    Lam = np.diag([1.0, 2.0])
+    A = np.array([[0.5, 0.1], [0.0, 0.25]])
+    A32 = A.astype(np.float32)
+    assert preconditioner_risk(A32, Lam, 4) == preconditioner_risk(A32.astype(np.float64), Lam, 4)
+    with pytest.raises(ValueError, match="^Lambda"):
+        zfb_optimal_risk(np.ones((2, 3)), 4)
+    d, N, steps, batch, lr = 2, 4, 3, 2, 0.05
+    res = train_lsa(d, N, steps=steps, batch=batch, learning_rate=lr, seed=0, pool=1, backend="numpy")
+    X, y, xq, yq = sample_pool(1, N, d, 0)
+    idx = rng(0).integers(0, 1, size=(steps, batch))
+    W = [np.array(w, dtype=np.float64) for w in zhang_init(d)]
+    m = [np.zeros_like(w) for w in W]
+    v = [np.zeros_like(w) for w in W]
+    losses = []
+    for k in range(steps):
+        rate = lr * (0.01 + 0.99 * 0.5 * (1.0 + np.cos(np.pi * k / steps)))
+        loss, *grads = lsa_loss_and_grad(W[0], W[1], X[idx[k]], y[idx[k]], xq[idx[k]], yq[idx[k]])
+        losses.append(loss)
+        for j, gr in enumerate(grads):
+            m[j] = 0.9 * m[j] + (1 - 0.9) * gr
+            v[j] = 0.999 * v[j] + (1 - 0.999) * gr * gr
+            W[j] = W[j] - rate * (m[j] / (1 - 0.9 ** (k + 1))) / (np.sqrt(v[j] / (1 - 0.999 ** (k + 1))) + 1e-8)
+    np.testing.assert_array_equal(res.losses, losses)
+    np.testing.assert_array_equal(res.W_KQ, W[0])
+    np.testing.assert_array_equal(res.W_PV, W[1])

@@ -224,3 +224,20 @@ def test_scale_zero_and_non_finite_tokens_are_rejected_by_every_field():
             fn(bad, s)
         X = [[0.1, -0.2, 0.3], [0.5, 0.0, -1.0]]
         np.testing.assert_array_equal(fn(X, s), fn(np.array(X), s))
+
+
+def test_particle_field_traces_under_jax_jit_and_names_d():
+    """particle_field(xp=jnp) passes xp to both sub-fields, so it traces under jax.jit (mutation
+    seed 3: the feed-forward part fell back to numpy and failed on a tracer); same value as the
+    numpy path to 64 eps; the size check names d."""
+    import jax
+
+    from constructions.splitting.particles import particle_field, random_particle_system
+
+    s = random_particle_system(3, 2, 4, 0)
+    X = np.random.default_rng(1).standard_normal((5, 3))
+    got = np.asarray(jax.jit(lambda Z: particle_field(Z, s, xp=jnp))(jnp.asarray(X)))
+    want = particle_field(X, s)
+    np.testing.assert_allclose(got, want, rtol=0, atol=64 * np.finfo(np.float64).eps * (1 + np.abs(want).max()))
+    with pytest.raises(ValueError, match=r"^d must be"):
+        random_particle_system(0, 2, 4, 0)

@@ -93,3 +93,35 @@ def test_attention_scalars_mp_exact_case():
         assert len(y) == 3 and all(abs(yi - wi) <= mpmath.mpf(10) ** -45 for yi, wi in zip(y, want))
     np.testing.assert_allclose([float(v) for v in y], attention_scalars(np.array([0.0, 0.5, 1.0]), 2.0),
                                rtol=0, atol=8 * np.finfo(np.float64).eps)
+
+
+def test_boltzmann_rejects_non_vectors():
+    """boltzmann takes a non-empty vector: a (1, 1) matrix and an empty vector are rejected by its
+    own check (mutation seed 3: the shape test with `and` let both through)."""
+    with pytest.raises(ValueError, match="non-empty vector"):
+        boltzmann(np.ones((1, 1)), 1.0)
+    with pytest.raises(ValueError, match="non-empty vector"):
+        boltzmann(np.ones(0), 1.0)
+
+
+def test_transposed_scores_normalise_over_queries():
+    """The control's definition: P[l, k] = exp(S[l, k]) / sum_k' exp(S[l, k']) with S = beta a a^T
+    (keys l, queries k), y_k = sum_l a_l P[l, k]; checked against that explicit loop to 16 eps."""
+    g = np.random.default_rng(5)
+    X, w, beta = g.standard_normal((2, 5)), g.standard_normal(2), 0.7
+    a = w @ X
+    ref = []
+    for k in range(a.size):
+        col = [np.exp(beta * a[l] * a[k]) / sum(np.exp(beta * a[l] * a[m]) for m in range(a.size))
+               for l in range(a.size)]
+        ref.append(sum(a[l] * col[l] for l in range(a.size)))
+    y = rank1_attention(X, w, beta, transpose_scores=True)
+    np.testing.assert_allclose(y, ref, rtol=0, atol=16 * np.finfo(np.float64).eps * np.abs(a).max() * a.size)
+
+
+def test_hardmax_stays_exact_when_the_first_entry_is_a_fraction():
+    """A list led by a Fraction is averaged in Fractions: an int entry beyond 2^53 keeps its value
+    (a float division would round 2^60 + 1 to 2^60)."""
+    big = 2**60 + 1
+    out = hardmax_scalars([Fraction(1), big])
+    assert out == [Fraction(big), Fraction(big)] and all(isinstance(v, Fraction) for v in out)

@@ -178,3 +178,20 @@ def test_one_cell_grid_delta_one():
         w = export_weights(c, sparse=sparse)
         assert w["W_1"].shape == (2 * 1 + 2, E) and w["W_2"].shape == (E, 2 * 1 + 2) and w["W_Q"].shape == (0, 1, E)
         np.testing.assert_array_equal(reference_forward(w, X), np.broadcast_to(f(np.full((1, 1, 2), 0.5)), X.shape))
+
+
+def test_nan_delta_and_misshapen_weights_are_named():
+    """delta = NaN is rejected by the builder's own check (mutation seed 3: with `and` in place of
+    the first `or` it passed it); a mis-shaped sparse W_V is reported under its own name."""
+    import scipy.sparse
+
+    f = lambda X: X  # noqa: E731
+    with pytest.raises(ValueError, match=r"delta must be a number in \(0, 1\]"):
+        build_single_layer(f, 1, 2, float("nan"))
+    w = export_weights(build_single_layer(f, 1, 2, 0.5), sparse=True)
+    H, m = w["W_Q"].shape[0], w["W_Q"].shape[1]
+    E = w["embed_x"].shape[0]
+    assert H * m > 0
+    w["W_V"] = scipy.sparse.csr_array((H * m, E + 1))
+    with pytest.raises(ValueError, match=r"weights\['W_V'\] has shape"):
+        reference_forward(w, np.full((1, 2), 0.25))

@@ -172,3 +172,31 @@ def test_quantize_rejects_negative_inputs_and_ramp_points_get_zero():
     assert conflicts == 0 and np.all(out == 0.0)
     on_grid, _ = three_stage_forward(np.array([[[0.25, 0.75]]]), equivariant_target, 2, eta)
     np.testing.assert_array_equal(on_grid, equivariant_target(np.array([[[0.25, 0.75]]])))
+
+
+def test_id_bounds_exact_values_and_grid_message():
+    """[t_l, t_r] = [s^{n+1} (s-1)^n delta, delta^{-(2n+2)d+1} + delta^{-(n+1)d+1}], s = delta^{-d}:
+    1/delta = 2, d = 1, n = 2 gives [4, 2^5 + 2^2]; d = 2 gives [4^3 3^2 / 2, 2^11 + 2^5] (exact
+    Fractions). The grid check names 1/delta as N."""
+    from constructions.universal.yun import three_stage_forward
+    from theorems.universal.yun2020 import equivariant_target
+
+    assert id_bounds(2, 1, 2) == (Fraction(4), Fraction(36))
+    assert id_bounds(2, 2, 2) == (Fraction(288), Fraction(2080))
+    assert all(isinstance(v, Fraction) for v in id_bounds(3, 2, 3))
+    with pytest.raises(ValueError, match=r"^N = 1/delta must be an int >= 2"):
+        three_stage_forward(np.full((1, 1, 2), 0.5), equivariant_target, 1, 1e-3)
+
+
+def test_three_stage_forward_counts_conflicts():
+    """Two inputs that are column permutations of each other share their ids; a target that is not
+    permutation equivariant gives each shared id two values: 2 conflicts (0 for the equivariant one)."""
+    from constructions.universal.yun import three_stage_forward
+    from theorems.universal.yun2020 import equivariant_target
+
+    def not_equivariant(X):
+        return 1e3 * equivariant_target(X) + 1e-6 * X[:, :, :1]
+
+    X = np.array([[[0.125, 0.625]], [[0.625, 0.125]]])
+    assert three_stage_forward(X, equivariant_target, 4, 1e-3)[1] == 0
+    assert three_stage_forward(X, not_equivariant, 4, 1e-3)[1] == 2
