@@ -49,3 +49,16 @@ def test_zero_sizes_count_nothing_and_errors_name_the_argument():
             args[i] = -1
             with pytest.raises(ValueError, match=rf"^{name} must be a non-negative int"):
                 fn(*args)
+
+
+def test_init_glu_block_draws_every_weight_from_its_own_key():
+    # gate, up (d, h) and down (h, d) hold d h numbers each; drawn from one key, two of them would be
+    # the same standard normals up to scale (and a reshape for down)
+    d, h = 4, 6
+    p = glu.init_glu_block(d, h, jax.random.PRNGKey(0))
+    z = {"gate": np.asarray(p["gate"]["w"]) * np.sqrt(d), "up": np.asarray(p["up"]["w"]) * np.sqrt(d),
+         "down": np.asarray(p["down"]["w"]) * np.sqrt(h)}
+    for a, b in (("gate", "up"), ("gate", "down"), ("up", "down")):
+        assert np.max(np.abs(z[a].ravel() - z[b].ravel())) > 0.1, (a, b)
+    np.testing.assert_array_equal(np.asarray(p["gate"]["b"]), 0.1)
+    np.testing.assert_array_equal(np.asarray(p["up"]["b"]), 0.0)

@@ -274,3 +274,33 @@ def test_forward_equals_a_numpy_reference(kind):
         h, _ = jax.jit(lambda p, t: tf.forward(p, c, t))(tf.init_params(c, jax.random.PRNGKey(2)), tokens)
         np.testing.assert_allclose(np.mean(h, -1), 0.0, atol=1e-14)
         np.testing.assert_allclose(np.var(h, -1), 1.0, rtol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["decoder", "encoder"])
+def test_init_params_is_the_gpt2_bert_initialisation(kind):
+    # N(0, 0.02^2) for every weight matrix and embedding (the GPT-2 / BERT initialisation), zero biases,
+    # LayerNorm gains one and shifts zero. Each matrix's sample standard deviation is within 5 standard
+    # errors (0.02 / sqrt(2 n), n its number of entries) of 0.02: false-failure probability < 1e-5 per
+    # matrix for a fresh key (the key is fixed here); a weight of another law (e.g. 0.02 / N(0, 1)) fails.
+    c = TransformerConfig(kind, 50, 16, 16, 2, 2, 32, type_vocab_size=2 * (kind == "encoder"),
+                          pooler=kind == "encoder", tied_embeddings=kind == "encoder")
+    p = tf.init_params(c, jax.random.PRNGKey(3))
+    mats, flat = [], jax.tree_util.tree_flatten_with_path(p)[0]
+    for path, leaf in flat:
+        name, a = jax.tree_util.keystr(path), np.asarray(leaf)
+        assert a.dtype == np.float64, name
+        if name.endswith("['b']"):
+            np.testing.assert_array_equal(a, 0.0, err_msg=name)
+        elif name.endswith("['g']"):
+            np.testing.assert_array_equal(a, 1.0, err_msg=name)
+        else:
+            mats.append(a)
+            assert abs(a.std() - 0.02) < 5 * 0.02 / np.sqrt(2 * a.size), name
+            assert abs(a.mean()) < 5 * 0.02 / np.sqrt(a.size), name
+    # decoder (untied): tok, pos, 2 x (qkv, out, fc1, fc2), head; encoder: tok, pos, type, 2 x (q, k, v, out, fc1, fc2), pooler
+    assert len(mats) == {"decoder": 11, "encoder": 16}[kind]
+    # each matrix from its own key: no two equal-sized matrices hold the same numbers
+    for i in range(len(mats)):
+        for j in range(i):
+            if mats[i].size == mats[j].size:
+                assert np.max(np.abs(mats[i].ravel() - mats[j].ravel())) > 0.01

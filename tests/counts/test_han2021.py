@@ -2,6 +2,7 @@
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -71,3 +72,44 @@ def test_tnt_block_rejects_mismatched_shapes():
     for w, s in ((jnp.ones((3, 8)), sentences), (words, jnp.ones((3, 6, 1))), (words, sentences[:2])):
         with pytest.raises(ValueError, match="words must be"):
             tn.tnt_block(p, w, s, 1, 1)
+
+
+def _np_ln(x, p, eps=1e-6):
+    mu = x.mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + eps) * p["g"] + p["b"]
+
+
+def _np_vit_block(p, x, heads):
+    """One pre-LN block on x (tokens, dim), head by head (tanh GELU, as jax.nn.gelu's default)."""
+    t, dim = x.shape
+    e = dim // heads
+    qkv = _np_ln(x, p["ln1"]) @ p["qkv"]["w"] + p["qkv"]["b"]
+    q, k, v = qkv[:, :dim], qkv[:, dim:2 * dim], qkv[:, 2 * dim:]
+    o = np.zeros_like(x)
+    for h in range(heads):
+        sl = slice(h * e, (h + 1) * e)
+        s = q[:, sl] @ k[:, sl].T / np.sqrt(e)
+        a = np.exp(s - s.max(1, keepdims=True))
+        o[:, sl] = (a / a.sum(1, keepdims=True)) @ v[:, sl]
+    x = x + o @ p["out"]["w"] + p["out"]["b"]
+    u = _np_ln(x, p["ln2"]) @ p["fc1"]["w"] + p["fc1"]["b"]
+    g = 0.5 * u * (1 + np.tanh(np.sqrt(2 / np.pi) * (u + 0.044715 * u ** 3)))
+    return x + g @ p["fc2"]["w"] + p["fc2"]["b"]
+
+
+def test_tnt_block_values_against_a_numpy_reference():
+    # eqs. 3-6 written sentence by sentence and head by head in numpy; every parameter (LayerNorm
+    # gains and biases included) random, so that each one reaches the output
+    n, m, c, d, hi, ho = 3, 4, 4, 6, 2, 3
+    p = tn.init_tnt_block(d, c, m, jax.random.PRNGKey(1))
+    rng = np.random.default_rng(1)
+    p = jax.tree_util.tree_map(lambda a: rng.normal(scale=0.5, size=a.shape), p)
+    words, sentences = rng.normal(size=(n, m, c)), rng.normal(size=(n, d))
+    w_out, s_out = tn.tnt_block(p, words, sentences, hi, ho)
+    w_ref = np.stack([_np_vit_block(p["inner"], words[i], hi) for i in range(n)])
+    z = sentences + _np_ln(w_ref, p["proj_ln"]).reshape(n, m * c) @ p["proj"]["w"] + p["proj"]["b"]
+    s_ref = _np_vit_block(p["outer"], z, ho)
+    # tolerance 1e3 eps: two blocks of O(10)-term sums on O(10) values, stated loosely, far below
+    # any change of the maths (a mutated LayerNorm moves the outputs by O(1e-1))
+    np.testing.assert_allclose(np.asarray(w_out), w_ref, rtol=0, atol=1e3 * np.finfo(float).eps * np.abs(w_ref).max())
+    np.testing.assert_allclose(np.asarray(s_out), s_ref, rtol=0, atol=1e3 * np.finfo(float).eps * np.abs(s_ref).max())

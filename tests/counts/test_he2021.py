@@ -45,3 +45,21 @@ def test_claims_seed_2(cid):
     claim = get(cid)
     assert claim.check("fast", 2).holds
     assert not any(v.holds for v in claim.run_controls("fast", 2).values())
+
+
+def test_overlapping_patch_embed_values_order_and_errors():
+    # every token is the dot product of one P x P patch (stride S, VALID) with each filter, the
+    # patches in row-major order; written out with numpy loops, independent of jax.lax
+    rng = np.random.default_rng(0)
+    B, C, H, W, D, P, S = 2, 3, 9, 7, 4, 3, 2
+    images, weight = rng.normal(size=(B, C, H, W)), rng.normal(size=(D, C, P, P))
+    out = np.asarray(reid.overlapping_patch_embed(images, weight, S))
+    rows, cols = range(0, H - P + 1, S), range(0, W - P + 1, S)
+    ref = np.array([[[np.sum(images[b, :, i:i + P, j:j + P] * weight[o]) for o in range(D)]
+                     for i in rows for j in cols] for b in range(B)])
+    assert out.shape == (B, reid.overlapping_patch_count(H, W, P, S), D) == ref.shape
+    np.testing.assert_allclose(out, ref, rtol=0, atol=10 * np.finfo(float).eps * C * P * P * np.abs(ref).max())
+    with pytest.raises(ValueError, match=r"^stride must be a positive int"):
+        reid.overlapping_patch_embed(images, weight, 0)
+    with pytest.raises(TypeError, match=r"^stride must be an int"):
+        reid.overlapping_patch_embed(images, weight, 1.5)
