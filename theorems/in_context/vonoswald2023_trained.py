@@ -161,12 +161,13 @@ def study_trained_matches_gd(profile: str, seed: int, learning_rate: float = 0.0
                 for lam in (1e-4, 1e-3, 1e-2))
     return with_search(Verdict(
         holds=not failed,
-        measured=f"test loss LSA {L_lsa:.4f} vs GD {L_gd:.4f} ({100 * loss_gap:+.2f}%), closed form "
+        measured=(f"failed: {', '.join(failed)} (rel. pred. diff {pred_diff:.4f}); " if failed else "")
+                 + f"test loss LSA {L_lsa:.4f} vs GD {L_gd:.4f} ({100 * loss_gap:+.2f}%), closed form "
                  f"{L_closed:.4f} (z = {t_gd.z:+.2f}, |z| <= {t_gd.threshold:.2f}, size 1e-3; Gaussian-moment "
                  f"closed form {L_alt:.4f}: z = {t_alt.z:+.2f}, power {power:.6f} >= {1 - Z_BETA:g} with {n_test} "
                  f"test prompts, {n_needed} derived from the pilot); mean cos {mean_cos:.4f}; rel. pred. diff "
                  f"{pred_diff:.4f}" + (f" against the GD step {eta_cmp:.4f} = {gd_step_scale:g} eta*"
-                                       if gd_step_scale != 1.0 else "") + (f"; failed: {', '.join(failed)}" if failed else ""),
+                                       if gd_step_scale != 1.0 else ""),
         expected="loss within 5% of one-step GD (closed form 0.2062; z-test size 1e-3, power >= 0.999 against "
                  "the Gaussian-moment closed form 0.2183, which the same test set rejects), cos >= 0.99, "
                  "pred. diff <= 0.1",
