@@ -423,7 +423,7 @@ def study_nystrom(profile: str, seed: int, rule=trapezoid_nodes_weights) -> Verd
 
     E, _ = degenerate_solution(kern, delta)
     xq = np.linspace(0.0, 1.0, 9)
-    ns = 2 ** np.arange(2, 10 if profile == "fast" else 13)
+    ns = 2 ** np.arange(2, 11 if profile == "fast" else 13)
     errs, consts = [], []
     for n in ns:
         x, w = rule(0.0, 1.0, int(n))
