@@ -387,6 +387,11 @@ def test_spectral_conv_validation_boundaries():
         spectral_conv_jax(np.ones((5, 1)), w)
     np.testing.assert_allclose(np.asarray(spectral_conv_jax(np.ones((6, 1)), w)), spectral_conv(np.ones((6, 1)), w),
                                atol=1e-13)
+    # odd N: the inverse transform must be asked for N samples (irfft's default length is even)
+    u7 = g.standard_normal((7, 1))
+    got7 = np.asarray(spectral_conv_jax(u7, w))
+    assert got7.shape == (7, 2)
+    np.testing.assert_allclose(got7, spectral_conv(u7, w), rtol=0, atol=1e-13)
 
 
 def _same(a, b):
