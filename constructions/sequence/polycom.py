@@ -163,7 +163,17 @@ def shifted_polynomial_layer(poly_coeffs, lo: float) -> PolyReLULayer:
     if not np.isfinite(lo):
         raise ValueError("lo must be finite")
     n = c.size
-    a = np.array([sum(c[i] * comb(i, k) * lo ** (i - k) for i in range(k, n)) for k in range(n)], dtype=np.float64)
+    # numpy float64 powers: an overflow gives inf (rejected below), not Python's OverflowError;
+    # zero coefficients contribute nothing (not 0 * inf)
+    nz = [i for i in range(n) if c[i] != 0.0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = np.array([sum(c[i] * comb(i, k) * np.float64(lo) ** (i - k) for i in nz if i >= k) for k in range(n)],
+                     dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        raise ValueError(
+            f"lo = {lo!r} is too large for these poly_coeffs: the Taylor coefficients "
+            f"a_k = sum_i c_i binom(i, k) lo^(i - k) of p at lo overflow float64"
+        )
     return _make_layer([1.0], [-lo], [1.0], 0.0, a)
 
 
