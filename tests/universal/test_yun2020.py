@@ -293,7 +293,11 @@ def test_build_value_map_table_entries_and_forward_values():
     """The table maps each id to f(cell centre)[:, k] (every grid input of 1/delta = 3, d = 1, n = 2
     checked against contextual_map_units and the target); three_stage_forward returns the table
     value on grid cells, 0 for repeated columns at n = 3, and names a batch of the wrong rank."""
-    from constructions.universal.yun import build_value_map, contextual_map_units, three_stage_forward
+    from constructions.universal.yun import (
+        build_value_map,
+        contextual_map_units,
+        three_stage_forward,
+    )
     from theorems.universal.yun2020 import equivariant_target
 
     N, d, n = 3, 1, 2
