@@ -130,3 +130,19 @@ def test_zhang_init_train_defaults_zero_rate_and_messages():
     # d = N = 1: E (x_q h)^2 = (1/12)(1/80), cross = 1/144: eta* = 80/12, loss (1/2)(1/12 - (1/144)^2 / (1/960))
     assert tr.uniform_gd_optimal_step(1, 1) == pytest.approx((1 / 144) / (1 / 960), rel=4 * EPS)
     assert tr.uniform_gd_optimal_loss(1, 1) == pytest.approx(0.5 * (1 / 12 - (1 / 144) ** 2 * 960), rel=16 * EPS)
+
+
+def test_jax_backend_converts_an_init_of_any_real_dtype_to_float64():
+    """train_lsa(backend="jax") casts a given init to float64 like the numpy backend does: a float32
+    (or int) init trains exactly as its float64 copy (mutation seed 5, icl_training
+    x_train_lsa__mutmut_114: with W_KQ left in float32 its updates were rounded to float32)."""
+    kw = dict(steps=2, batch=2, learning_rate=0.05, seed=1, pool=4, backend="jax")
+    init32 = tuple(w.astype(np.float32) for w in tr.zhang_init(1, 0.5))   # 0.5 is exact in float32
+    init_int = (np.array([[1, 0], [0, 0]]), np.array([[0, 0], [0, 1]]))
+    for init in (init32, init_int):
+        a = tr.train_lsa(1, 2, init=init, **kw)
+        b = tr.train_lsa(1, 2, init=tuple(w.astype(np.float64) for w in init), **kw)
+        assert a.W_KQ.dtype == np.float64
+        np.testing.assert_array_equal(a.W_KQ, b.W_KQ)
+        np.testing.assert_array_equal(a.W_PV, b.W_PV)
+        np.testing.assert_array_equal(a.losses, b.losses)
