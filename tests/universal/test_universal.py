@@ -386,3 +386,17 @@ def test_soft_thresholds_and_structured_forward_near_faces():
     w1 = export_weights(build_single_layer(lambda X: X + 2.0, 1, 2, 1.0))
     assert sum(int(np.count_nonzero(v)) for v in w1.values()) == pc["nonzero"]
     assert sum(int(v.size) for v in w1.values()) == pc["dense"] and pc["heads"] == 0 and pc["width"] == 5
+
+
+def test_non_int_sizes_are_value_errors_everywhere():
+    """The module reports a non-int size as a ValueError (as its docstrings say), for every size of
+    the builder and of the count helpers (mutation seed 5: universal x_build_single_layer__mutmut_21
+    and x__check_sizes__mutmut_30 let n / N fall back to check_int's TypeError)."""
+    f = lambda X: X  # noqa: E731
+    for d, n, name in ((1.5, 1, "d"), (1, 1.5, "n"), (True, 1, "d"), (1, "2", "n")):
+        with pytest.raises(ValueError, match=f"^{name} must be an int"):
+            build_single_layer(f, d, n, 0.5)
+    for args, name in (((1.5, 1, 2), "d"), ((1, 1.5, 2), "n"), ((1, 1, 2.0), "N"), ((1, 1, True), "N")):
+        for fn in (embedding_width, parameter_count):
+            with pytest.raises(ValueError, match=f"^{name} must be an int"):
+                fn(*args)

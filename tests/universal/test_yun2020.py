@@ -319,3 +319,16 @@ def test_build_value_map_table_entries_and_forward_values():
         three_stage_forward(np.zeros((1, 2)), equivariant_target, N, 1e-4)
     with pytest.raises(ValueError, match=r"^n must be an int >= 2"):
         build_value_map(equivariant_target, 1, 1, 3)
+
+
+def test_a_fractional_shift_meets_the_half_delta_thresholds_exactly():
+    """The heads' thresholds b -+ delta/2 are strict (Psi = max only when u^T Z_j > b_Q). With the
+    documented factor delta^{-d} every l_j stays on the lattice delta Z and never meets them; a
+    fractional ``shift`` (the control's argument) does. Hand computation, 1/delta = 2, L = (0, 1/2):
+    shift 3/2: layer b = 0 gives l = (3/4, 1/2); at b = 1/2, l_0 = 3/4 = b + delta/2 is NOT above
+    it, so l = (9/8, 7/8) and the ids are l + 2^3 9/8 = (81/8, 79/8) (mutation seed 5, yun
+    x_contextual_map_exact__mutmut_70: `>=` gave (31/4, 63/8)); shift 1/2: l = (1/4, 1/2), then
+    l_0 = 1/4 = b - delta/2 is not above b - delta/2 either: l = (1/4, 5/8), ids (21/4, 45/8)."""
+    L = [[Fraction(0), Fraction(1, 2)]]
+    assert contextual_map_exact(L, Fraction(1, 2), shift=Fraction(3, 2)) == [Fraction(81, 8), Fraction(79, 8)]
+    assert contextual_map_exact(L, Fraction(1, 2), shift=Fraction(1, 2)) == [Fraction(21, 4), Fraction(45, 8)]
