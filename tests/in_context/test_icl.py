@@ -490,3 +490,228 @@ def test_preconditioned_gd_layers_store_the_papers_matrices_and_eta_is_named():
         np.testing.assert_array_equal(layer.W_K.T @ layer.W_Q, layer.W_KQ)
     with pytest.raises(ValueError, match=r"^eta must be finite"):
         gd_layers(2, float("nan"), 1)
+
+
+# --- mutation campaign seed 5 (branch mutC): matrices, branches, token-matrix rules and messages ---------
+
+
+def _gd_block(d, corner):
+    m = np.zeros((d + 1, d + 1))
+    m[d, d] = corner
+    return m
+
+
+def test_constructions_store_the_documented_matrices():
+    """gd_layers, preconditioned_gd_layers (default eta = 1, non-symmetric A: W_KQ holds A^T),
+    gdpp_layers and ridge_gd_layers hold exactly the matrices of their docstrings."""
+    d = 2
+    kq = np.zeros((3, 3))
+    kq[:2, :2] = np.eye(2)
+    layers = gd_layers(d, 0.3, 2)
+    assert len(layers) == 2 and layers[0] is layers[1] and layers[0].dim == 3
+    L = layers[0]
+    for name, want in (("W_KQ", kq), ("W_K", kq), ("W_Q", kq), ("W_V", _gd_block(d, -1.0)),
+                       ("W_PV", _gd_block(d, -0.3)), ("P", 0.3 * np.eye(3))):
+        np.testing.assert_array_equal(getattr(L, name), want)
+    A = np.array([[1.0, 2.0], [3.0, 4.0]])
+    pre = preconditioned_gd_layers([A, 2 * A])
+    assert len(pre) == 2
+    want_kq = np.zeros((3, 3))
+    want_kq[:2, :2] = A.T
+    for name, want in (("W_KQ", want_kq), ("W_Q", want_kq), ("W_K", kq), ("W_V", _gd_block(d, -1.0)),
+                       ("W_PV", _gd_block(d, -1.0)), ("P", np.eye(3))):
+        np.testing.assert_array_equal(getattr(pre[0], name), want)
+    np.testing.assert_array_equal(pre[1].W_KQ, 2 * want_kq)
+    np.testing.assert_array_equal(preconditioned_gd_layers([A], 0.5)[0].W_PV, _gd_block(d, -0.5))
+    np.testing.assert_array_equal(preconditioned_gd_layers(np.stack([A]), 0.5)[0].W_KQ, want_kq)
+    gp = gdpp_layers(d, 0.3, 0.7, 3)
+    assert len(gp) == 3 and gp[0] is gp[2]
+    for name, want in (("W_KQ", kq), ("W_K", kq), ("W_Q", kq), ("W_V", -np.eye(3)),
+                       ("P", np.diag([0.7, 0.7, 0.3])), ("W_PV", np.diag([-0.7, -0.7, -0.3]))):
+        np.testing.assert_array_equal(getattr(gp[0], name), want)
+    rl = ridge_gd_layers(d, 0.4, 0.5, 2)
+    assert len(rl) == 2 and rl[0] is rl[1] and rl[0].heads == 3 and rl[0].dim == 6
+    Q, K, V = (np.zeros((3, 6, 6)) for _ in range(3))
+    Q[0, 0, 3] = Q[0, 1, 4] = Q[0, 2, 5] = 1.0
+    K[0, 0, 0] = K[0, 1, 1] = 1.0
+    K[0, 2, 2] = -1.0
+    V[0, 3, 0] = V[0, 4, 1] = -0.4
+    Q[1], K[1], V[1] = -Q[0], K[0], -V[0]
+    Q[2, 0, 5] = K[2, 0, 5] = 1.0
+    V[2, 3, 3] = V[2, 4, 4] = -0.4 * 0.5
+    for name, want in (("Q", Q), ("K", K), ("V", V)):
+        np.testing.assert_array_equal(getattr(rl[0], name), want)
+
+
+def test_builders_name_their_arguments():
+    for call, exc, msg in (
+        (lambda: gd_layers(0, 0.1, 1), ValueError, r"^d must be a positive int \(>= 1\), got 0"),
+        (lambda: gd_layers(1.0, 0.1, 1), TypeError, r"^d must be a positive int, got float"),
+        (lambda: gd_layers(2, 0.1, 0), ValueError, r"^steps must be a positive int"),
+        (lambda: gd_layers(2, "x", 1), TypeError, r"^eta must be a finite real number, got str"),
+        (lambda: gd_layers(2, True, 1), TypeError, r"^eta must be a finite real number"),
+        (lambda: gdpp_layers(2, 0.1, float("inf"), 1), ValueError, r"^gamma must be finite"),
+        (lambda: gdpp_layers(2, float("nan"), 0.1, 1), ValueError, r"^eta must be finite"),
+        (lambda: gdpp_layers(0, 0.1, 0.1, 1), ValueError, r"^d must be a positive int"),
+        (lambda: gdpp_layers(2, 0.1, 0.1, 0), ValueError, r"^steps must be a positive int"),
+        (lambda: ridge_gd_layers(2, 0.1, float("nan"), 1), ValueError, r"^lam must be finite"),
+        (lambda: ridge_gd_layers(0, 0.1, 0.1, 1), ValueError, r"^d must be a positive int"),
+        (lambda: ridge_gd_layers(2, 0.1, 0.1, 0), ValueError, r"^steps must be a positive int"),
+        (lambda: preconditioned_gd_layers([np.eye(2)], float("nan")), ValueError, r"^eta must be finite"),
+        (lambda: preconditioned_gd_layers(jnp.eye(2)), TypeError, r"^preconditioners must be a sequence"),
+        (lambda: preconditioned_gd_layers([]), ValueError, r"^preconditioners must contain at least one"),
+        (lambda: preconditioned_gd_layers([np.zeros((0, 0))]), ValueError, r"^preconditioners must be \(d, d\) with d >= 1"),
+        (lambda: preconditioned_gd_layers([np.eye(2), np.eye(3)]), ValueError,
+         r"^preconditioners\[1\] must have shape \(2, 2\)"),
+        (lambda: preconditioned_gd_layers([np.ones(2)]), ValueError, r"^preconditioners\[0\] must have ndim"),
+        (lambda: preconditioned_gd_layers([np.ones((2, 3))]), ValueError, r"^preconditioners\[0\] must have shape"),
+    ):
+        with pytest.raises(exc, match=msg):
+            call()
+    assert len(gdpp_layers(1, 0, 0, 1)) == 1 and len(ridge_gd_layers(1, 0, 0, 1)) == 1
+
+
+def test_array_validation_and_layer_classes():
+    for bad, exc, msg in (("abc", TypeError, r"^X must be an array, got str"),
+                          (None, TypeError, r"^X must be an array, got NoneType"),
+                          (np.array([[1, "a"]], dtype=object), TypeError, r"^X must be a numeric array, got dtype object"),
+                          (np.ones((2, 2), dtype=bool), TypeError, r"^X must be a real floating"),
+                          (np.ones((2, 2), dtype=complex), TypeError, r"^X must be a real floating"),
+                          (jnp.ones((2, 2), dtype=bool), TypeError, r"^X must be a real floating"),
+                          (np.ones(2), ValueError, r"^X must have ndim in \(2,\)"),
+                          (np.full((2, 2), np.nan), ValueError, r"^X must be finite"),
+                          (jnp.full((2, 2), jnp.inf), ValueError, r"^X must be finite")):
+        with pytest.raises(exc, match=msg):
+            embed(bad, np.ones(2), np.ones(2))
+    Zi = embed(jnp.ones((2, 2), dtype=jnp.int32), jnp.asarray([1, 2]), jnp.ones(2))
+    assert isinstance(Zi, jax.Array) and Zi.dtype == jnp.float64
+    with pytest.raises(ValueError, match=r"^W_KQ must be square"):
+        LSALayer(W_KQ=np.ones((2, 3)), W_PV=np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"^W_KQ must be square \(d\+1\) x \(d\+1\) with d >= 1"):
+        LSALayer(W_KQ=np.eye(1), W_PV=np.eye(1))
+    with pytest.raises(ValueError, match=r"^W_PV must have shape \(2, 2\)"):
+        LSALayer(W_KQ=np.eye(2), W_PV=np.eye(3))
+    with pytest.raises(ValueError, match=r"^W_V must have shape \(2, 2\)"):
+        LSALayer(W_KQ=np.eye(2), W_PV=np.eye(2), W_V=np.eye(3))
+    lay = LSALayer(W_KQ=jnp.eye(2), W_PV=[[0.0, 0.0], [0.0, 1.0]], W_K=np.eye(2))
+    assert isinstance(lay.W_KQ, np.ndarray) and lay.W_KQ.dtype == np.float64 and lay.dim == 2
+    assert lay.W_Q is None and lay.W_V is None and lay.P is None
+    assert not lay.W_K.flags.writeable and not lay.W_PV.flags.writeable
+    src = np.eye(2)
+    lay2 = LSALayer(W_KQ=src, W_PV=src)
+    src[0, 0] = 5.0
+    assert lay2.W_KQ[0, 0] == 1.0  # a copy
+    with pytest.raises(TypeError, match=r"^W_KQ: layer weights must be concrete arrays, not traced"):
+        jax.jit(lambda m: LSALayer(W_KQ=m, W_PV=np.eye(2)).dim)(jnp.eye(2))
+    with pytest.raises(TypeError, match=r"^Q: layer weights must be concrete arrays"):
+        jax.jit(lambda m: ReLUAttentionLayer(Q=m, K=np.zeros((1, 2, 2)), V=np.zeros((1, 2, 2))).dim)(jnp.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"^Q must be an \(M, D, D\) stack"):
+        ReLUAttentionLayer(Q=np.zeros((1, 2, 3)), K=np.zeros((1, 2, 3)), V=np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"^K must be an \(M, D, D\) stack"):
+        ReLUAttentionLayer(Q=np.zeros((1, 2, 2)), K=np.zeros((0, 2, 2)), V=np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"^Q, K, V shapes differ"):
+        ReLUAttentionLayer(Q=np.zeros((1, 2, 2)), K=np.zeros((2, 2, 2)), V=np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match=r"^V must have ndim in \(3,\)"):
+        ReLUAttentionLayer(Q=np.zeros((1, 2, 2)), K=np.zeros((1, 2, 2)), V=np.zeros((2, 2)))
+    r = ReLUAttentionLayer(Q=jnp.zeros((2, 3, 3)), K=np.zeros((2, 3, 3)), V=np.ones((2, 3, 3), dtype=int))
+    assert r.heads == 2 and r.dim == 3 and r.V.dtype == np.float64 and not r.V.flags.writeable
+
+
+def test_embed_layouts_token_matrix_rules_and_context_counts():
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    y = np.array([7.0, 8.0, 9.0])
+    Xq = np.array([[10.0, 11.0], [12.0, 13.0]])
+    Z = embed(X, y, Xq)
+    np.testing.assert_array_equal(Z, [[1, 3, 5, 10, 12], [2, 4, 6, 11, 13], [7, 8, 9, 0, 0]])
+    assert isinstance(Z, np.ndarray) and Z.n_context == 3
+    assert Z[:2].n_context == 3            # same columns: the count stays
+    assert getattr(Z[0], "n_context", None) is None and getattr(Z.reshape(5, 3), "n_context", None) is None
+    assert (Z * 2).n_context == 3
+    H = ridge_embed(X, y, Xq)
+    np.testing.assert_array_equal(H, np.vstack([Z, np.zeros((2, 5)), np.ones((1, 5))]))
+    assert H.n_context == 3
+    Hj = ridge_embed(jnp.asarray(X), y, Xq[0])
+    assert isinstance(Hj, jax.Array)
+    np.testing.assert_array_equal(np.asarray(Hj), np.vstack([embed(X, y, Xq[0]), np.zeros((2, 4)), np.ones((1, 4))]))
+    Zm = embed(X, jnp.asarray(y), Xq[0])          # one jax input is enough for a jax result
+    assert isinstance(Zm, jax.Array)
+    with pytest.raises(ValueError, match=r"^X must be \(n, d\) with n >= 1 and d >= 1"):
+        embed(np.ones((2, 0)), np.ones(2), np.ones(0))
+    with pytest.raises(ValueError, match=r"^y must have shape \(3,\) to match X"):
+        embed(X, np.ones(2), Xq)
+    with pytest.raises(ValueError, match=r"^x_query must be \(2,\) or \(m, 2\) with m >= 1"):
+        embed(X, y, np.ones((0, 2)))
+    with pytest.raises(ValueError, match=r"^x_query must be \(2,\)"):
+        embed(X, y, np.ones(3))
+    layers = gd_layers(2, 0.5, 1)
+    plain = np.asarray(Z).view(np.ndarray)
+    out_plain = lsa_forward(plain, layers, n_context=3)
+    assert type(out_plain) is np.ndarray and not hasattr(out_plain, "n_context")
+    np.testing.assert_array_equal(out_plain, lsa_forward(Z, layers))
+    # the default for an unmarked matrix is T - 1; n_context = T is accepted (no query at all)
+    np.testing.assert_array_equal(lsa_forward(plain, layers), lsa_forward(plain, layers, n_context=4))
+    lsa_forward(plain, layers, n_context=5)
+    with pytest.raises(ValueError, match=r"^n_context = 6 exceeds the number of tokens T = 5"):
+        lsa_forward(plain, layers, n_context=6)
+    with pytest.raises(ValueError, match=r"^n_context = 4 contradicts the token matrix, which embed\(\) built with 3"):
+        lsa_forward(Z, layers, n_context=4)
+    with pytest.raises(TypeError, match=r"^n_context must be a positive int"):
+        lsa_forward(Z, layers, n_context=3.0)
+    with pytest.raises(ValueError, match=r"^Z must have at least 2 columns"):
+        lsa_forward(np.ones((3, 1)), layers)
+    with pytest.raises(ValueError, match=r"^H must have at least 2 columns"):
+        relu_attention_forward(np.ones((6, 1)), ridge_gd_layers(2, 0.1, 0.1, 1))
+    with pytest.raises(ValueError, match=r"^Z must have d \+ 1 >= 2 rows"):
+        lsa_forward(np.ones((1, 3)), [])
+    with pytest.raises(TypeError, match=r"^mask_query must be a bool, got int"):
+        lsa_forward(Z, layers, mask_query=1)
+    with pytest.raises(TypeError, match=r"^mask_query must be a bool, got int"):
+        relu_attention_forward(H, ridge_gd_layers(2, 0.1, 0.1, 1), mask_query=0)
+    with pytest.raises(TypeError, match=r"^layers must be a sequence of LSALayer \(wrap"):
+        lsa_forward(Z, layers[0])
+    with pytest.raises(TypeError, match=r"^layers\[1\] must be a LSALayer, got ndarray"):
+        lsa_forward(Z, [layers[0], np.eye(3)])
+    with pytest.raises(TypeError, match=r"^layers\[0\] must be a ReLUAttentionLayer, got LSALayer"):
+        relu_attention_forward(H, layers)
+    with pytest.raises(TypeError, match=r"^layers must be a sequence of ReLUAttentionLayer"):
+        relu_attention_forward(H, ridge_gd_layers(2, 0.1, 0.1, 1)[0])
+    with pytest.raises(ValueError, match=r"^layers\[0\] acts on tokens of dimension 4, but Z has 3 rows"):
+        lsa_forward(Z, gd_layers(3, 0.1, 1))
+    with pytest.raises(ValueError, match=r"^layers\[0\] acts on tokens of dimension 4, but H has 6 rows"):
+        relu_attention_forward(H, ridge_gd_layers(1, 0.1, 0.1, 1))
+    with pytest.raises(ValueError, match=r"^column 5 out of range for 5 tokens"):
+        read_prediction(Z, 5)
+    with pytest.raises(TypeError, match=r"^column must be an int, got bool"):
+        read_prediction(Z, True)
+    assert float(read_prediction(jnp.asarray(Z), 0)) == -7.0 and read_prediction(Z) == 0.0
+
+
+def test_relu_forward_branches_and_ridge_read_out():
+    """relu_attention_forward unmasked (every token a key) and with a jax input, against the loop
+    of plain_relu_attention (n = T when unmasked); ridge_read_weights / _prediction per column and
+    their row-count checks (2d + 2 rows, d >= 1)."""
+    X, y, Xq = problem(2, 3, 5.0, 13, m=2)
+    H = ridge_embed(X, y, Xq)
+    layer = ReLUAttentionLayer(Q=rng(1).standard_normal((2, 6, 6)), K=rng(2).standard_normal((2, 6, 6)),
+                               V=rng(3).standard_normal((2, 6, 6)))
+    masked = plain_relu_attention(np.asarray(H), layer, 3)
+    full = plain_relu_attention(np.asarray(H), layer, 5)
+    full[:, :] = np.asarray(H) + (full - np.asarray(H)) * 5 / 3   # the loop divides by its n; the layer by 3
+    out = relu_attention_forward(H, [layer], mask_query=False)
+    np.testing.assert_allclose(out, full, rtol=0, atol=1e-12 * np.abs(full).max())
+    np.testing.assert_allclose(relu_attention_forward(H, [layer]), masked, rtol=0, atol=1e-12 * np.abs(masked).max())
+    Hj = relu_attention_forward(jnp.asarray(np.asarray(H)), [layer], n_context=3)
+    assert isinstance(Hj, jax.Array)
+    np.testing.assert_allclose(np.asarray(Hj), masked, rtol=0, atol=1e-12 * np.abs(masked).max())
+    assert type(relu_attention_forward(np.asarray(H).view(np.ndarray), [layer], n_context=3)) is np.ndarray
+    Hout = np.arange(24, dtype=float).reshape(6, 4)
+    np.testing.assert_array_equal(ridge_read_weights(Hout, 1), Hout[3:5, 1])
+    np.testing.assert_array_equal(ridge_read_weights(Hout), Hout[3:5, -1])
+    assert ridge_read_prediction(Hout, 2) == Hout[3:5, 2] @ Hout[:2, 2]
+    assert ridge_read_prediction(Hout) == Hout[3:5, 3] @ Hout[:2, 3]
+    assert ridge_read_weights(np.ones((4, 2))).shape == (1,)
+    for rows in (2, 5):
+        with pytest.raises(ValueError, match=rf"^H_out must have 2d \+ 2 rows \(d >= 1\), got {rows}"):
+            ridge_read_weights(np.ones((rows, 2)))
+    with pytest.raises(ValueError, match=r"^H_out must have 2d \+ 2 rows"):
+        ridge_read_prediction(np.ones((5, 2)))

@@ -125,3 +125,74 @@ def test_hardmax_stays_exact_when_the_first_entry_is_a_fraction():
     big = 2**60 + 1
     out = hardmax_scalars([Fraction(1), big])
     assert out == [Fraction(big), Fraction(big)] and all(isinstance(v, Fraction) for v in out)
+
+
+# --- mutation campaign seed 5 (branch mutC): defaults, exact values, ties, messages -------------------
+
+
+def test_boltzmann_exact_values_default_temperature_and_mp_path():
+    """boltz_t((0, 1)) = e^t / (1 + e^t); the default t is 1; boltzmann_mp agrees at its default 60
+    digits (float entries and a float t, or Fractions), and at dps = 30 to 1e-28."""
+    import mpmath
+
+    e = np.e
+    assert boltzmann(np.array([0.0, 1.0])) == boltzmann(np.array([0.0, 1.0]), 1.0)
+    assert boltzmann(np.array([0.0, 1.0])) == pytest.approx(e / (1 + e), rel=4 * np.finfo(float).eps)
+    assert boltzmann(np.array([0.0, 1.0]), -2.0) == pytest.approx(np.exp(-2) / (1 + np.exp(-2)), rel=1e-15)
+    assert boltzmann(np.array([2.0, 2.0, 2.0]), 5.0) == 2.0
+    assert boltzmann(np.array([3]), 1e300) == 3.0 and isinstance(boltzmann([1, 2], 0.5), float)
+    with mpmath.workdps(80):
+        want = mpmath.e / (1 + mpmath.e)
+        for a, t in (([0.0, 1.0], 1.0), ([Fraction(0), Fraction(1)], Fraction(1)), ([0, 1], 1)):
+            v = boltzmann_mp(a, t)
+            assert abs(v - want) <= mpmath.mpf(10) ** -58
+        want2 = (mpmath.mpf(1) / 2 * mpmath.exp(mpmath.mpf(1) / 4) + 2 * mpmath.exp(1)) / \
+            (mpmath.exp(0) + mpmath.exp(mpmath.mpf(1) / 4) + mpmath.exp(1))
+        v2 = boltzmann_mp([Fraction(0), Fraction(1, 2), Fraction(2)], Fraction(1, 2))
+        assert abs(v2 - want2) <= mpmath.mpf(10) ** -58
+        assert abs(boltzmann_mp([0.0, 1.0], 1.0, dps=30) - want) <= mpmath.mpf(10) ** -28
+    # large temperatures: the max-shift keeps the mp path finite
+    assert abs(float(boltzmann_mp([0, 1, 2], 1e6)) - 2.0) == 0.0
+
+
+def test_attention_scalars_and_hardmax_ties():
+    """attention_scalars is boltzmann at t = beta a_k per query; hardmax averages tied winners (in
+    floats for a float/int list, in Fractions when the list starts with one)."""
+    a = np.array([-1.0, 0.5, 2.0])
+    np.testing.assert_array_equal(attention_scalars(a, 0.3), [boltzmann(a, 0.3 * x) for x in a])
+    assert attention_scalars(a, 0.3).dtype == np.float64
+    assert hardmax_scalars([0, 1, 2]) == [1.0, 2.0, 2.0]          # query 0: every score 0, the mean
+    assert hardmax_scalars([1.0, -1.0]) == [1.0, -1.0]
+    assert hardmax_scalars([-2, 1, 2]) == [-2.0, 2.0, 2.0]
+    assert hardmax_scalars([2, -2]) == [2.0, -2.0]
+    assert hardmax_scalars([0, 3]) == [1.5, 3.0]
+    out = hardmax_scalars([Fraction(0), Fraction(1, 3), Fraction(2, 3)])
+    assert out == [Fraction(1, 3), Fraction(2, 3), Fraction(2, 3)] and isinstance(out[0], Fraction)
+    assert hardmax_scalars([Fraction(1), Fraction(-1)]) == [Fraction(1), Fraction(-1)]
+
+
+def test_boltzmann_and_attention_messages():
+    with pytest.raises(ValueError, match=r"^a must be a non-empty vector, got shape \(1, 1\)"):
+        boltzmann(np.ones((1, 1)))
+    with pytest.raises(ValueError, match=r"^a must be finite"):
+        boltzmann(np.array([1.0, np.inf]))
+    with pytest.raises(TypeError, match=r"^a must be a real numeric array, got dtype complex"):
+        attention_scalars(np.array([1j]), 1.0)
+    with pytest.raises(TypeError, match=r"^a must be a real numeric array, got dtype bool"):
+        boltzmann(np.array([True]))
+    with pytest.raises(TypeError, match=r"^X must be a real numeric array, got dtype object"):
+        rank1_attention(np.array([[Fraction(1)]], dtype=object), np.ones(1), 1.0)
+    with pytest.raises(TypeError, match=r"^w must be a real numeric array"):
+        rank1_attention(np.ones((1, 2)), np.array(["a"]), 1.0)
+    with pytest.raises(ValueError, match=r"^w must be finite"):
+        rank1_attention(np.ones((1, 2)), np.array([np.nan]), 1.0)
+    with pytest.raises(ValueError, match=r"^X must be d x n and w of length d, got \(2, 3\) and \(3,\)"):
+        rank1_attention(np.ones((2, 3)), np.ones(3), 1.0)
+    with pytest.raises(ValueError, match=r"^X must be d x n"):
+        rank1_attention(np.ones(3), np.ones(3), 1.0)
+    for beta in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"^beta must be finite"):
+            rank1_attention(np.ones((1, 2)), np.ones(1), beta)
+    y = rank1_attention(np.array([[1, 2]]), np.array([1]), 0)     # ints accepted; beta = 0: the mean
+    np.testing.assert_array_equal(y, [1.5, 1.5])
+    assert y.shape == (2,) and y.dtype == np.float64

@@ -200,3 +200,135 @@ def test_three_stage_forward_counts_conflicts():
     X = np.array([[[0.125, 0.625]], [[0.625, 0.125]]])
     assert three_stage_forward(X, equivariant_target, 4, 1e-3)[1] == 0
     assert three_stage_forward(X, not_equivariant, 4, 1e-3)[1] == 2
+
+
+# --- mutation campaign seed 5 (branch mutC): exact small cases, boundaries, messages ----------------
+
+
+def test_contextual_map_hand_computed_case_and_shift():
+    """d = 1, n = 2, 1/delta = 2, L = (0, 1/2): layer b = 0 shifts column 0 by s (max - min) = 1,
+    layer b = 1/2 shifts column 1 by 2 (1 - 1/2) = 1, the global shift adds 2^3 * 3/2: ids (13, 27/2);
+    in units of delta (26, 27). With shift = 1 layer b = 0 moves column 0 to 1/2, onto column 1 (max =
+    min afterwards), and both get 1/2 + 2^3 / 2 = 9/2: the collision of the negative control."""
+    from constructions.universal.yun import contextual_map_units
+
+    L = [[Fraction(0), Fraction(1, 2)]]
+    assert contextual_map_exact(L, Fraction(1, 2)) == [Fraction(13), Fraction(27, 2)]
+    assert contextual_map_exact([[0, Fraction(1, 2)]], Fraction(1, 2)) == [Fraction(13), Fraction(27, 2)]  # int 0
+    assert contextual_map_exact(L, Fraction(1, 2), shift=Fraction(1)) == [Fraction(9, 2)] * 2
+    assert contextual_map_exact(L, Fraction(1, 2), skip_noop=True) == [Fraction(13), Fraction(27, 2)]
+    q = contextual_map_units(np.array([[0, 1]]), 2)
+    assert list(q) == [26, 27] and q.dtype == object
+    # d = 2: u = (1, 1/delta), l_j = L_0j + 2 L_1j
+    L2 = [[Fraction(0), Fraction(1, 2)], [Fraction(1, 2), Fraction(0)]]
+    M2 = np.array([[0, 1], [1, 0]])
+    assert contextual_map_exact(L2, Fraction(1, 2)) == [Fraction(int(v), 2) for v in contextual_map_units(M2, 2)]
+    # l = (2, 1), s = 4: b = 1 moves column 1 to 1 + 4 (2 - 1) = 5, b = 2 moves column 0 to 2 + 4 (5 - 2) = 14
+    assert list(contextual_map_units(M2, 2)) == [14 + 2**6 * 14, 5 + 2**6 * 14]
+    qf = contextual_map_float(np.array([[0.0, 0.5]]), 0.5)
+    np.testing.assert_array_equal(qf, [13.0, 13.5])
+
+
+def test_contextual_map_exact_validation_names():
+    L = [[Fraction(0), Fraction(1, 4)]]
+    for bad in (0.25, Fraction(2, 5), Fraction(-1, 4), Fraction(0)):
+        with pytest.raises(TypeError, match=r"^delta must be a Fraction 1/N"):
+            contextual_map_exact(L, bad)
+    with pytest.raises(ValueError, match=r"^N = 1/delta must be an int >= 2"):
+        contextual_map_exact([[Fraction(0), Fraction(0)]], Fraction(1, 1))
+    with pytest.raises(ValueError, match=r"^n must be an int >= 2"):
+        contextual_map_exact([[Fraction(0)]], Fraction(1, 4))
+    with pytest.raises(ValueError, match=r"^d must be an int >= 1"):
+        contextual_map_units(np.zeros((0, 2), dtype=int), 4)
+    contextual_map_exact([[Fraction(3, 4), Fraction(0)]], Fraction(1, 4))     # 1 - delta is on the grid
+    for v in (Fraction(1), Fraction(-1, 4), Fraction(1, 8), 0.25):
+        with pytest.raises(ValueError, match=r"^entries must lie on the grid"):
+            contextual_map_exact([[v, Fraction(0)]], Fraction(1, 4))
+    with pytest.raises(ValueError, match=r"^N = 1/delta must be"):
+        contextual_map_units(np.zeros((1, 2), dtype=int), True)
+
+
+def test_required_bits_float_path_and_column_predicates():
+    """required_bits = ceil(log2(t_r / delta)) + 1: t_r = 36 at 1/delta = 2, d = 1, n = 2 -> 8 bits;
+    the float path's grid checks (1-D, off-grid, 1 itself, negatives) name X."""
+    from constructions.universal.yun import has_duplicate_columns, outside_value_map
+
+    assert required_bits(2, 1, 2) == 8 and required_bits(2, 2, 2) == 1 + int(np.ceil(np.log2(2080 * 2)))
+    for X, msg in ((np.array([0.0, 0.5]), r"^X must be d x n"), (np.array([[0.0, 0.3]]), r"^X must lie on the grid"),
+                   (np.array([[0.0, 1.0]]), r"^X must lie on the grid"), (np.array([[-0.5, 0.0]]), r"^X must lie on the grid")):
+        with pytest.raises(ValueError, match=msg):
+            contextual_map_float(X, 0.5)
+    contextual_map_float(np.array([[0.5, 0.5 + 1e-10]]), 0.5)                  # within 1e-9 of the grid
+    with pytest.raises(ValueError, match=r"^contextual map with d=1, n=3, delta=1/128 needs"):
+        contextual_map_float(np.array([[0.0, 1 / 128, 2 / 128]]), 1 / 128)
+    assert has_duplicate_columns(np.array([[1, 1]])) and not has_duplicate_columns(np.array([[1, 2]]))
+    assert has_duplicate_columns(np.array([[1, 1, 2], [0, 0, 1]])) and not has_duplicate_columns(np.array([[1, 1], [0, 1]]))
+    assert not outside_value_map(np.array([[1, 2, 3]])) and outside_value_map(np.array([[2, 1, 2]]))
+
+
+def test_quantize_values_boundaries_and_messages():
+    """q(x) = delta sum_j clip((x - j delta)/eta, 0, 1): x = 0 -> 0, x = 1 -> (N - 1)/N, halfway up
+    the j-th ramp -> (j - 1/2) delta; delta = 1/N within 1e-12, N >= 2, eta in (0, delta)."""
+    N, eta = 4, 0.01
+    x = np.array([[0.0, 1.0, 0.5 + eta / 2, 0.5 + eta, 0.49]])
+    np.testing.assert_allclose(quantize(x, 0.25, eta), [[0.0, 0.75, 0.375, 0.5, 0.25]], rtol=0, atol=1e-15)
+    assert quantize(np.array([[1]]), 0.5, 0.1).dtype == np.float64
+    quantize(x, 0.25 + 1e-13, eta)
+    for delta in (0.25 + 1e-11, 1.0, 0.3):
+        with pytest.raises(ValueError, match=r"^quantize: delta must be 1/N with N >= 2"):
+            quantize(x, delta, 1e-3)
+    for e in (0.0, 0.25, -1e-3):
+        with pytest.raises(ValueError, match=r"^quantize: ramp width eta must lie in \(0, delta\)"):
+            quantize(x, 0.25, e)
+    for bad in (np.array([[np.nan]]), np.array([[1.0 + 1e-12]]), np.array([[-1e-300]])):
+        with pytest.raises(ValueError, match=r"^quantize: X must be finite and lie in \[0, 1\]"):
+            quantize(bad, 0.25, eta)
+    for bad in (np.array([["a"]]), np.array([[Fraction(1, 2)]], dtype=object), np.array([[True]])):
+        with pytest.raises(TypeError, match=r"^quantize: X must be a real numeric array"):
+            quantize(bad, 0.25, eta)
+    del N
+
+
+def test_build_value_map_table_entries_and_forward_values():
+    """The table maps each id to f(cell centre)[:, k] (every grid input of 1/delta = 3, d = 1, n = 2
+    checked against contextual_map_units and the target); three_stage_forward returns the table
+    value on grid cells, 0 for repeated columns at n = 3, and names a batch of the wrong rank."""
+    from constructions.universal.yun import (
+        build_value_map,
+        contextual_map_units,
+        three_stage_forward,
+    )
+    from theorems.universal.yun2020 import equivariant_target
+
+    N, d, n = 3, 1, 2
+    table, conflicts = build_value_map(equivariant_target, d, n, N)
+    assert conflicts == 0 and len(table) == 3 * 2 + 3  # permutations share ids; (a, a) has one id
+    for flat in itertools.product(range(N), repeat=d * n):
+        M = np.array(flat).reshape(d, n)
+        f = equivariant_target(((M + 0.5) / N)[None])[0]
+        for k, key in enumerate(contextual_map_units(M, N)):
+            np.testing.assert_array_equal(table[int(key)], f[:, k])
+    X = np.array([[[0.1, 0.5]], [[0.9, 0.9]]])
+    out, c = three_stage_forward(X, equivariant_target, N, 1e-4)
+    centres = (np.floor(X * N) + 0.5) / N
+    np.testing.assert_array_equal(out, equivariant_target(centres))
+    assert c == 0
+    out3, _ = three_stage_forward(np.array([[[0.1, 0.15, 0.9]], [[0.1, 0.5, 0.9]]]), equivariant_target, N, 1e-4)
+    assert not out3[0].any() and np.all(out3[1] != 0)
+    with pytest.raises(ValueError, match=r"^X must have shape \(batch, d, n\)"):
+        three_stage_forward(np.zeros((1, 2)), equivariant_target, N, 1e-4)
+    with pytest.raises(ValueError, match=r"^n must be an int >= 2"):
+        build_value_map(equivariant_target, 1, 1, 3)
+
+
+def test_a_fractional_shift_meets_the_half_delta_thresholds_exactly():
+    """The heads' thresholds b -+ delta/2 are strict (Psi = max only when u^T Z_j > b_Q). With the
+    documented factor delta^{-d} every l_j stays on the lattice delta Z and never meets them; a
+    fractional ``shift`` (the control's argument) does. Hand computation, 1/delta = 2, L = (0, 1/2):
+    shift 3/2: layer b = 0 gives l = (3/4, 1/2); at b = 1/2, l_0 = 3/4 = b + delta/2 is NOT above
+    it, so l = (9/8, 7/8) and the ids are l + 2^3 9/8 = (81/8, 79/8) (mutation seed 5, yun
+    x_contextual_map_exact__mutmut_70: `>=` gave (31/4, 63/8)); shift 1/2: l = (1/4, 1/2), then
+    l_0 = 1/4 = b - delta/2 is not above b - delta/2 either: l = (1/4, 5/8), ids (21/4, 45/8)."""
+    L = [[Fraction(0), Fraction(1, 2)]]
+    assert contextual_map_exact(L, Fraction(1, 2), shift=Fraction(3, 2)) == [Fraction(81, 8), Fraction(79, 8)]
+    assert contextual_map_exact(L, Fraction(1, 2), shift=Fraction(1, 2)) == [Fraction(21, 4), Fraction(45, 8)]
