@@ -449,3 +449,46 @@ def test_degenerate_solution_coefficients_are_the_key_moments_of_y():
         np.testing.assert_allclose(C, ref, rtol=0, atol=1e3 * EPS * (1 + np.abs(ref).max()))
         ax = 0.8 * nie.positional_features(s) @ kern.Q[:, 2:].T
         np.testing.assert_allclose(y(s), f(s) + ax @ C @ kern.V.T, rtol=0, atol=0)
+
+
+# --- tests for the seed-5 survivors (mutation/triage.md, seed 5: integral_operators) --------------
+
+
+def test_smooth_field_reads_object_valued_points_as_float64():
+    """Points given as an object array of Python floats (values computed in mpmath or by hand) are
+    read as the float64 points: the field and its derivatives equal the float64 path."""
+    f = ca.random_field(2, 2, 5)
+    x = np.array([[0.1, 0.7], [0.4, 0.2]])
+    xo = np.array(x.tolist(), dtype=object)
+    np.testing.assert_array_equal(f(xo), f(x))
+    for order in (0, 1, 2):
+        got = f.derivative(xo, order, axis=1)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, f.derivative(x, order, axis=1))
+
+
+def test_patch_attention_softmax_is_shifted_row_by_row():
+    """The softmax over patches is stabilised by each row's own maximum: a row whose scores sit
+    1000 below another row's still gets its softmax (a shift by the global maximum would
+    underflow it to 0/0)."""
+    field, p = ca.random_field(3, 2, 3), ca.random_attention(3, 2, 2, 4)
+    z = np.array([[0.5, 0.5]])
+    s = np.array([[0.0, 1.0, 2.0, 3.0], [1000.0, 1001.0, 999.0, 1000.5], [-5.0, 0.0, 0.0, -5.0], [3.0, 2.0, 1.0, 0.0]])
+    vu = field(pa.patch_points(2, z)[:, 0, :]) @ p.V.T
+    out = pa.patch_attention(field, 2, p, z, scores=s)
+    for r in range(4):
+        w = np.exp(s[r] - s[r].max())
+        np.testing.assert_allclose(out[r, 0], (w / w.sum()) @ vu, rtol=0, atol=16 * EPS * (1 + np.abs(vu).max()))
+
+
+def test_patch_scores_read_object_valued_weights_as_float64():
+    """A rule's weights may be any real array-like, an object array of Python floats too: the scores
+    are the float64 scores (and float64)."""
+    field, p = ca.random_field(3, 2, 3), ca.random_attention(3, 2, 2, 4)
+    c = (np.arange(2) + 0.5) / 2
+    z = np.stack(np.meshgrid(c, c, indexing="ij"), axis=-1).reshape(-1, 2)
+    w = np.full(4, 0.25)
+    ref = pa.patch_scores(field, 2, p, nodes=z, weights=w)
+    got = pa.patch_scores(field, 2, p, nodes=z, weights=np.array(w.tolist(), dtype=object))
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, ref)
