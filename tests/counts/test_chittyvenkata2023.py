@@ -520,3 +520,17 @@ def test_init_cache_and_decode_step_arguments():
             step(c, bad)
     with pytest.raises(ValueError, match=r"^decode_step needs a decoder config"):
         step(TransformerConfig("encoder", 7, 5, 4, 2, 2, 6), 0)
+
+
+def test_distillation_loss_reads_float32_and_integer_logits_as_float64():
+    """z_s and z_t are converted to float64 before the softmaxes: float32 or integer logits give the
+    loss of their float64 copies exactly (a float32 softmax would be off by ~1e-8 relative)."""
+    g = np.random.default_rng(6)
+    zs, zt = g.normal(size=(2, 7)).astype(np.float32), g.normal(size=(2, 7)).astype(np.float32)
+    ref = cp.distillation_loss(zs.astype(np.float64), zt.astype(np.float64), 1.7)
+    for a, b in ((zs, zt.astype(np.float64)), (zs.astype(np.float64), zt), (zs, zt)):
+        got = cp.distillation_loss(a, b, 1.7)
+        assert got.dtype == jnp.float64
+        assert float(got) == float(ref)
+    zi, ti = g.integers(-3, 4, size=5), g.integers(-3, 4, size=5)
+    assert float(cp.distillation_loss(zi, ti, 2.0)) == float(cp.distillation_loss(zi.astype(float), ti.astype(float), 2.0))
