@@ -14,6 +14,12 @@ the tests marked ``slow`` (full-profile studies, minutes per mutant) unless ``--
     python mutation/run.py --together --sample 50 --seed 1 constructions/counts/*.py
                                         (one campaign for several modules: one test-statistics run)
 
+mutmut's fork server preloads third-party libraries only (``forkserver_warmup=import``): every
+mutant's pytest imports the project's modules afresh, with the mutant on, so module-level values
+built by a mutated function at import (``PRESETS`` in constructions/counts/transformer.py) are
+built by the mutant; and such import-time functions are credited to every selected test that sees
+their module (mutmut's own stats credit import-time calls to one arbitrary test).
+
 ``--reuse`` keeps the scratch copy (under ``--workdir``) with its generated mutants, so a second
 sample, or a re-run of survivors after new tests, does not regenerate them (rates.py: ~9 min).
 
@@ -110,12 +116,82 @@ def tests_seeing(target: Path, graph, claims: bool) -> list[str]:
     return chosen
 
 
+def import_time_functions(path: Path) -> set[str]:
+    """Module-level functions of ``path`` that run when it is imported: called by a module-level
+    statement (``PRESETS = {"gpt2": _gpt2(...)}``, a decorator, a default, a class body), and
+    the module-level functions those call in turn."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+    def called_in(nodes) -> set[str]:
+        return {c.func.id for node in nodes for c in ast.walk(node)
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id in funcs}
+
+    at_import: list[ast.AST] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            at_import += [*stmt.decorator_list, *stmt.args.defaults, *stmt.args.kw_defaults]
+        elif isinstance(stmt, ast.ClassDef):
+            at_import += [*stmt.decorator_list, *(s for s in stmt.body
+                                                   if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef))]
+        else:
+            at_import.append(stmt)
+    found, todo = set(), called_in([n for n in at_import if n is not None])
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo |= called_in(funcs[name].body)
+    return found
+
+
+def map_import_time_functions(scratch: Path, targets: list[Path], graph, tests: list[str]) -> None:
+    """Give each import-time function of the targets every selected test of the test files that see
+    its module, in mutmut's stats (mutants/mutmut-stats.json, read again by the next ``mutmut run``).
+
+    mutmut's stats run records which functions a test calls between two test teardowns, so calls
+    made while the test modules are imported (collection) are credited to whichever test tears
+    down first (in the counts campaign: a GLU test, for ``_gpt2``), and a mutant of ``_gpt2`` ran
+    that test only. Together with ``forkserver_warmup=import`` (the module imported afresh with the
+    mutant on), the tests that read PRESETS now judge those mutants."""
+    stats_path = scratch / "mutants" / "mutmut-stats.json"
+    if not stats_path.is_file():
+        return
+    import json
+
+    stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    known = list(stats.get("duration_by_test", {}))
+    by_fn = stats.setdefault("tests_by_mangled_function_name", {})
+    changed = False
+    for target in targets:
+        names = import_time_functions(target)
+        if not names:
+            continue
+        files = set(tests_seeing(target, graph, True)) & set(tests)
+        ids = sorted(t for t in known if t.split("::", 1)[0] in files)
+        mod = module_name(target)
+        for name in sorted(names):
+            key = f"{mod}.x_{name}"
+            merged = sorted(set(by_fn.get(key, [])) | set(ids))
+            changed |= merged != sorted(by_fn.get(key, []))
+            by_fn[key] = merged
+        print(f"== {module_name(target)}: import-time functions {sorted(names)} credited to {len(ids)} tests",
+              flush=True)
+    if changed:
+        stats_path.write_text(json.dumps(stats, indent=4), encoding="utf-8")
+
+
 # Lines whose mutants can only change a message or reject bad input differently: validation
 # (``raise ValueError/TypeError``), notes, exclusion reasons and describe() strings. Their mutants
 # are "message-only" in the triage's terms and are not generated.
 # The repository files some tests read (README.md for tests/test_figures.py, schemas/, ...).
 ALSO_COPY = ("numerics", "constructions", "theorems", "papers", "schemas", "examples", "README.md",
              "CONTRIBUTING.md", "CITATION.cff", "LICENSE")
+
+# Third-party modules the fork server imports before forking a mutant's run (forkserver_warmup =
+# import): never a project module, whose import-time values must be computed with the mutant on.
+PRELOAD = ("numpy", "scipy", "scipy.linalg", "scipy.special", "scipy.integrate", "scipy.stats", "jax",
+           "jax.numpy", "optax", "mpmath", "sympy", "hypothesis", "hypothesis.extra.numpy", "pytest")
 
 DO_NOT_MUTATE = (
     r"raise (ValueError|TypeError)",
@@ -153,6 +229,8 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
         if (ROOT / f).is_file():
             (scratch / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / f, scratch / f)
+    preload = scratch / "mutmut_preload.txt"
+    preload.write_text("\n".join(PRELOAD) + "\n", encoding="utf-8")
     # pyproject.toml has no [tool.mutmut]; the per-target configuration goes in setup.cfg.
     selection = "\n    ".join(tests)
     (scratch / "setup.cfg").write_text(
@@ -165,6 +243,14 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
         # a sample.
         "also_copy=\n    " + "\n    ".join(p for p in ALSO_COPY if p != rel.parts[0]) + "\n"
         "process_isolation=forkserver\n"
+        # mutmut's default fork-server warm-up ("collect") imports the test modules, hence the
+        # project's modules, in the server before any mutant is switched on: values a module
+        # computes at import with a mutated function (counts' PRESETS) then keep the unmutated
+        # result in every mutant's run. "import" preloads only third-party libraries (the costly
+        # part of an import); each mutant's pytest imports the project's modules afresh, with the
+        # mutant on.
+        "forkserver_warmup=import\n"
+        f"preload_modules_file={preload}\n"
         "pytest_add_cli_args=\n    -p\n    no:cacheprovider\n    -q\n"
         # tests marked slow are full-profile studies (minutes each, per mutant): left out unless --slow
         + ("" if slow else "    -m\n    not slow\n")
@@ -183,6 +269,7 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
         # run a seeded random sample of the generated mutants, or the named ones.
         subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
                        check=False)
+        map_import_time_functions(scratch, targets, graph, tests)
         listed = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                                 capture_output=True, text=True, check=False).stdout
         names = sorted(line.rsplit(":", 1)[0].strip() for line in listed.splitlines() if ":" in line)
@@ -209,6 +296,10 @@ def run_target(target: Path | list[Path], workdir: Path, claims: bool, tests: li
             subprocess.run([str(MUTMUT), "run", "--max-children", "1", *chosen], cwd=scratch, env=env,
                            check=False)
     else:
+        # stats first (no mutant run), so that the import-time functions get their tests, then all
+        subprocess.run([str(MUTMUT), "run", "--max-children", "1", "no-such-mutant"], cwd=scratch, env=env,
+                       check=False)
+        map_import_time_functions(scratch, targets, graph, tests)
         subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=scratch, env=env, check=False)
     res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=scratch, env=env,
                          capture_output=True, text=True, check=False)

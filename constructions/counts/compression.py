@@ -47,11 +47,14 @@ def dequantize(q, scale: float, zero_point: int) -> np.ndarray:
 
 
 def prune_2_4(w) -> np.ndarray:
-    """Keep the 2 largest-magnitude entries of every group of 4 along the last axis."""
+    """Keep the 2 largest-magnitude entries of every group of 4 along the last axis (float64, w's shape;
+    an empty w gives the empty array)."""
     w = as_float_array("w", w)
     if w.ndim == 0 or w.shape[-1] % 4:
         raise ValueError(f"the last axis must have a length divisible by 4, got shape {w.shape}")
-    g = w.reshape(*w.shape[:-1], -1, 4)
+    # the group count is explicit: a -1 cannot be inferred for an empty array (shape (0, 4) or
+    # (3, 0)), whose 2:4 pruning is the empty array of the same shape
+    g = w.reshape(*w.shape[:-1], w.shape[-1] // 4, 4)
     # stable sort on -|w|: ties keep the lower index first
     order = np.argsort(-np.abs(g), axis=-1, kind="stable")
     mask = np.zeros(g.shape, dtype=bool)

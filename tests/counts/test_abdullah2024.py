@@ -62,3 +62,62 @@ def test_init_glu_block_draws_every_weight_from_its_own_key():
         assert np.max(np.abs(z[a].ravel() - z[b].ravel())) > 0.1, (a, b)
     np.testing.assert_array_equal(np.asarray(p["gate"]["b"]), 0.1)
     np.testing.assert_array_equal(np.asarray(p["up"]["b"]), 0.0)
+
+
+def _np_glu_block(p, x, variant):
+    """The GLU-MLP block of glu.py's docstring in numpy: LayerNorm (eps 1e-6), act(y W_g + b_g) *
+    (y W_u + b_u), then W_o + b_o and the residual; GELU exact (erf), SiLU z sigmoid(z)."""
+    from scipy.special import erf, expit
+
+    act = {"glu": expit, "geglu": lambda z: 0.5 * z * (1 + erf(z / np.sqrt(2))), "swiglu": lambda z: z * expit(z),
+           "reglu": lambda z: np.maximum(z, 0.0)}[variant]
+    p = jax.tree_util.tree_map(np.asarray, p)
+    mu = x.mean(-1, keepdims=True)
+    y = (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + 1e-6) * p["ln"]["g"] + p["ln"]["b"]
+    h = act(y @ p["gate"]["w"] + p["gate"]["b"]) * (y @ p["up"]["w"] + p["up"]["b"])
+    return x + h @ p["down"]["w"] + p["down"]["b"]
+
+
+def test_glu_block_values_every_variant_and_the_default():
+    # every parameter random (LayerNorm gains and biases too) so that each one reaches the output;
+    # one float64 function, two summation orders: 100 eps of the output scale
+    d, h = 5, 6
+    g = np.random.default_rng(4)
+    shapes = {"ln": {"g": d, "b": d}, "gate": {"w": (d, h), "b": h}, "up": {"w": (d, h), "b": h},
+              "down": {"w": (h, d), "b": d}}
+    p = {k: {n: jnp.asarray(g.normal(size=sh)) for n, sh in v.items()} for k, v in shapes.items()}
+    x = g.normal(size=(3, d)) * 2.0
+    assert sorted(glu.GLU_VARIANTS) == ["geglu", "glu", "reglu", "swiglu"]
+    for variant in glu.GLU_VARIANTS:
+        ref = _np_glu_block(p, x, variant)
+        got = np.asarray(glu.glu_block(p, jnp.asarray(x), variant))
+        np.testing.assert_allclose(got, ref, rtol=0, atol=100 * np.finfo(float).eps * (1 + np.abs(ref).max()), err_msg=variant)
+    np.testing.assert_array_equal(glu.glu_block(p, jnp.asarray(x)), glu.glu_block(p, jnp.asarray(x), "swiglu"))
+    with pytest.raises(ValueError, match=r"^variant must be one of \['geglu', 'glu', 'reglu', 'swiglu'\]"):
+        glu.glu_block(p, jnp.asarray(x), "SwiGLU")
+    with pytest.raises(ValueError, match=r"^x must be \(tokens, dim\)"):
+        glu.glu_block(p, jnp.asarray(x[0]))
+
+
+def test_init_glu_block_laws_shapes_and_sizes():
+    # gate and up N(0, 1/d), down N(0, 1/h): each sample standard deviation within 5 standard errors
+    # (sd / sqrt(2 n)) of its law, mean within 5 sd / sqrt(n) (false failure < 1e-5 each for a fresh
+    # key; the key is fixed); biases 0.1 (gate), 0 (up, down); LayerNorm 1 and 0
+    d, h = 16, 24
+    p = glu.init_glu_block(d, h, jax.random.PRNGKey(5))
+    for name, shape, sd in (("gate", (d, h), 1 / np.sqrt(d)), ("up", (d, h), 1 / np.sqrt(d)), ("down", (h, d), 1 / np.sqrt(h))):
+        w = np.asarray(p[name]["w"])
+        assert w.shape == shape and w.dtype == np.float64, name
+        assert abs(w.std() - sd) < 5 * sd / np.sqrt(2 * w.size), name
+        assert abs(w.mean()) < 5 * sd / np.sqrt(w.size), name
+    for name, value, size in (("gate", 0.1, h), ("up", 0.0, h), ("down", 0.0, d)):
+        b = np.asarray(p[name]["b"])
+        assert b.shape == (size,) and b.dtype == np.float64
+        np.testing.assert_array_equal(b, value)
+    np.testing.assert_array_equal(np.asarray(p["ln"]["g"]), np.ones(d))
+    np.testing.assert_array_equal(np.asarray(p["ln"]["b"]), np.zeros(d))
+    q = glu.init_glu_block(1, 1, jax.random.PRNGKey(0))  # the minimum sizes 1
+    assert q["down"]["w"].shape == (1, 1)
+    for name, args in (("d", (0, 2)), ("h", (2, 0))):
+        with pytest.raises(ValueError, match=rf"^{name} must be a positive int"):
+            glu.init_glu_block(*args, jax.random.PRNGKey(0))

@@ -304,3 +304,233 @@ def test_init_params_is_the_gpt2_bert_initialisation(kind):
         for j in range(i):
             if mats[i].size == mats[j].size:
                 assert np.max(np.abs(mats[i].ravel() - mats[j].ravel())) > 0.01
+
+
+# --- every public function of compression.py and transformer.py: values, defaults, branches and
+# anchored errors at both sides of each boundary (issue 11 section 6) -----------------------------
+
+
+def test_quantize_affine_hand_case_and_boundaries():
+    # bits 2, [lo, hi] = [-1, 2]: s = 1, z = round(1) = 1, codes clip(round(x) + 1, 0, 3)
+    q, s, z = cp.quantize_affine([-1.4, -1.0, -0.5, 0.49, 0.51, 2.0, 5.0], 2, -1.0, 2.0)
+    assert q.dtype == np.int64 and type(s) is float and type(z) is int and (s, z) == (1.0, 1)
+    np.testing.assert_array_equal(q, [0, 0, 1, 1, 2, 3, 3])
+    q, s, z = cp.quantize_affine(np.array([[0, 1], [2, 3]]), 1, 0, 3)  # 1 bit (the minimum): s = 3, z = 0
+    assert (s, z) == (3.0, 0) and q.shape == (2, 2)
+    np.testing.assert_array_equal(q, [[0, 0], [1, 1]])
+    q, s, z = cp.quantize_affine([0.0, 1.0], 32, 0.0, 1.0)  # 32 bits is the maximum accepted
+    assert s == 1.0 / (2**32 - 1) and q[1] == 2**32 - 1
+    with pytest.raises(ValueError, match=r"^bits must be <= 32"):
+        cp.quantize_affine([0.5], 33, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"^bits must be a positive int"):
+        cp.quantize_affine([0.5], -1, 0.0, 1.0)
+    for lo, hi in ((1.0, 1.0), (2.0, 1.0), (np.nan, 1.0), (0.0, np.inf), (-np.inf, 0.0)):
+        with pytest.raises(ValueError, match=r"^need finite lo < hi"):
+            cp.quantize_affine([0.5], 8, lo, hi)
+
+
+def test_dequantize_values_and_scale():
+    out = cp.dequantize([0, 3, 7], 0.25, 3)
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [-0.75, 0.0, 1.0])
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"^scale must be finite and positive"):
+            cp.dequantize([1], bad, 0)
+
+
+def test_prune_2_4_against_a_loop_and_on_empty_arrays():
+    """Each group of 4 along the last axis keeps its 2 largest magnitudes, ties to the lower index
+    (a plain loop); an empty array (shape (0, 4), (3, 0), (0,)) prunes to the empty array."""
+    g = np.random.default_rng(0)
+    w = g.integers(-2, 3, size=(3, 2, 8)).astype(float)  # many ties
+    ref = np.zeros_like(w)
+    for idx in np.ndindex(*w.shape[:-1]):
+        for s in range(0, 8, 4):
+            grp = w[idx][s:s + 4]
+            keep = sorted(range(4), key=lambda i: (-abs(grp[i]), i))[:2]
+            for i in keep:
+                ref[idx + (s + i,)] = grp[i]
+    out = cp.prune_2_4(w)
+    assert out.dtype == np.float64 and out.shape == w.shape
+    np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(cp.prune_2_4([4, -1, 3, -5]), [4.0, 0.0, 0.0, -5.0])  # ints -> float64
+    for shape in ((0, 4), (3, 0), (0,), (2, 0, 8)):
+        e = cp.prune_2_4(np.zeros(shape))
+        assert e.shape == shape and e.dtype == np.float64
+    for bad in (np.float64(1.0), np.ones(5), np.ones((2, 3))):
+        with pytest.raises(ValueError, match=r"^the last axis must have a length divisible by 4"):
+            cp.prune_2_4(bad)
+
+
+def test_distillation_loss_values_batch_mean_and_errors():
+    from scipy.special import log_softmax
+
+    g = np.random.default_rng(1)
+    zs, zt = g.normal(size=(3, 5)), g.normal(size=(3, 5))
+    for tau in (0.5, 1.0, 4.0):
+        lp_t, lp_s = log_softmax(zt / tau, axis=-1), log_softmax(zs / tau, axis=-1)
+        kl = np.sum(np.exp(lp_t) * (lp_t - lp_s), axis=-1)
+        assert float(cp.distillation_loss(zs, zt, tau)) == pytest.approx(tau**2 * kl.mean(), rel=1e-13, abs=1e-15)
+        assert float(cp.distillation_loss(zs[1], zt[1], tau)) == pytest.approx(tau**2 * kl[1], rel=1e-13, abs=1e-15)
+    assert float(cp.distillation_loss(zs, zs, 2.0)) == 0.0
+    for tau in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match=r"^tau must be finite and positive"):
+            cp.distillation_loss(zs, zt, tau)
+    for a, b in ((zs, zt[:, :4]), (zs[None], zt[None]), (zs[0, 0], zt[0, 0])):
+        with pytest.raises(ValueError, match=r"^z_s and z_t must have one shape"):
+            cp.distillation_loss(a, b, 1.0)
+
+
+def test_transformer_config_defaults_boundaries_and_errors():
+    c = TransformerConfig("decoder", 1, 1, 1, 1, 1, 1)  # every size at its minimum 1
+    assert (c.type_vocab_size, c.pooler, c.tied_embeddings, c.head_dim) == (0, False, True, 1)
+    assert TransformerConfig("encoder", 5, 4, 6, 1, 3, 2, type_vocab_size=1).head_dim == 2
+    names = ("vocab_size", "max_positions", "d_model", "n_layers", "n_heads", "d_ff")
+    for i, name in enumerate(names):
+        args = [4, 4, 4, 1, 2, 4]
+        args[i] = 0
+        with pytest.raises(ValueError, match=rf"^{name} must be a positive int"):
+            TransformerConfig("decoder", *args)
+    with pytest.raises(ValueError, match=r"^type_vocab_size must be a non-negative int"):
+        TransformerConfig("decoder", 4, 4, 4, 1, 2, 4, type_vocab_size=-1)
+    with pytest.raises(ValueError, match=r"^kind must be one of"):
+        TransformerConfig("Decoder", 4, 4, 4, 1, 2, 4)
+    for name in ("pooler", "tied_embeddings"):
+        with pytest.raises(TypeError, match=rf"^{name} must be a bool"):
+            TransformerConfig("encoder", 4, 4, 4, 1, 2, 4, **{name: 1})
+    with pytest.raises(ValueError, match=r"^d_model = 10 is not divisible by n_heads = 3"):
+        TransformerConfig("decoder", 10, 10, 10, 1, 3, 10)
+
+
+def test_presets_are_the_released_architectures():
+    gpt = {"gpt2": (768, 12, 12), "gpt2-medium": (1024, 24, 16), "gpt2-large": (1280, 36, 20), "gpt2-xl": (1600, 48, 25)}
+    bert = {"bert-base-uncased": (768, 12, 12), "bert-large-uncased": (1024, 24, 16)}
+    assert set(PRESETS) == set(gpt) | set(bert)
+    for name, (d, L, h) in gpt.items():
+        assert PRESETS[name] == TransformerConfig("decoder", 50257, 1024, d, L, h, 4 * d, 0, False, True), name
+    for name, (d, L, h) in bert.items():
+        assert PRESETS[name] == TransformerConfig("encoder", 30522, 512, d, L, h, 4 * d, 2, True, True), name
+    c = PRESETS["gpt2"]
+    assert tf.resolve_config(c) is c and tf.resolve_config("gpt2") is c
+    with pytest.raises(ValueError, match=r"^unknown preset 'gpt3'"):
+        tf.resolve_config("gpt3")
+    with pytest.raises(TypeError, match=r"^config must be a preset name or a TransformerConfig"):
+        tf.resolve_config(None)
+
+
+def test_parameter_count_and_forward_macs_by_hand():
+    d, f, V, P, L = 4, 6, 10, 8, 2
+    layer = 4 * d * d + 4 * d + 2 * d * f + f + d + 4 * d
+    dec = TransformerConfig("decoder", V, P, d, L, 2, f)
+    assert parameter_count(dec) == (V + P) * d + L * layer + 2 * d
+    untied = dataclasses.replace(dec, tied_embeddings=False, type_vocab_size=3)
+    assert parameter_count(untied) == (V + P + 3) * d + L * layer + 2 * d + V * d
+    enc = TransformerConfig("encoder", V, P, d, L, 2, f, type_vocab_size=2, pooler=True)
+    assert parameter_count(enc) == (V + P + 2) * d + L * layer + 2 * d + d * d + d
+    assert parameter_count(dataclasses.replace(enc, pooler=False, tied_embeddings=False)) == (V + P + 2) * d + L * layer + 2 * d
+    n = 5
+    m = forward_macs(dec, n)
+    assert (m.seq_len, m.qkv_out, m.attention, m.mlp) == (n, 4 * n * d * d, 2 * n * n * d, 2 * n * d * f)
+    assert m.per_layer == m.qkv_out + m.attention + m.mlp and m.layers == L * m.per_layer
+    assert m.head == n * d * V and m.total == m.layers + m.head
+    assert forward_macs(enc, n).head == d * d and forward_macs(enc, 0).head == 0
+    assert forward_macs(dataclasses.replace(enc, pooler=False), n).head == 0
+    assert forward_macs(dec, P).seq_len == P  # seq_len = max_positions is accepted
+    with pytest.raises(ValueError, match=rf"^seq_len = {P + 1} exceeds max_positions = {P}"):
+        forward_macs(dec, P + 1)
+    with pytest.raises(ValueError, match=r"^seq_len must be a non-negative int"):
+        forward_macs(dec, -1)
+    assert list(m.keys()) == ["seq_len", "per_layer", "layers", "head", "total", "qkv_out", "attention", "mlp"]
+    assert all(m[k] == getattr(m, k) for k in m.keys()) and int(m) == m.total
+    with pytest.raises(KeyError):
+        m["flops"]
+
+
+def test_kv_cache_bytes_values_and_names():
+    c = TransformerConfig("decoder", 10, 8, 4, 3, 2, 6)
+    assert kv_cache_bytes(c, 5, 2, 4) == 2 * 3 * 2 * 5 * 4 * 4
+    assert kv_cache_bytes(c, 5, 0, 1) == 0 == kv_cache_bytes(c, 0, 2, 1)
+    for name, args in (("seq_len", (-1, 1, 1)), ("batch", (1, -1, 1))):
+        with pytest.raises(ValueError, match=rf"^{name} must be a non-negative int"):
+            kv_cache_bytes(c, *args)
+    with pytest.raises(ValueError, match=r"^bytes_per_element must be a positive int"):
+        kv_cache_bytes(c, 1, 1, 0)
+
+
+def test_init_params_keys_by_kind_and_types():
+    def tree(c):
+        return jax.eval_shape(lambda k: tf.init_params(c, k), jax.random.PRNGKey(0))
+
+    p = tree(TransformerConfig("decoder", 7, 5, 4, 1, 2, 6, type_vocab_size=2))
+    assert set(p) == {"tok", "pos", "type", "layers", "ln_f"} and p["type"].shape == (2, 4)
+    assert set(p["layers"][0]["attn"]) == {"qkv", "out"} and p["layers"][0]["attn"]["qkv"]["w"].shape == (4, 12)
+    assert tree(TransformerConfig("decoder", 7, 5, 4, 1, 2, 6, tied_embeddings=False))["head"].shape == (4, 7)
+    p = tree(TransformerConfig("encoder", 7, 5, 4, 1, 2, 6))
+    assert set(p) == {"tok", "pos", "emb_ln", "layers"}
+    assert set(p["layers"][0]["attn"]) == {"q", "k", "v", "out"}
+    assert set(p["layers"][0]) == {"ln1", "attn", "ln2", "fc1", "fc2"}
+    assert p["layers"][0]["fc1"]["w"].shape == (4, 6) and p["layers"][0]["fc2"]["w"].shape == (6, 4)
+    assert set(tree(TransformerConfig("encoder", 7, 5, 4, 1, 2, 6, pooler=True))["pooler"]) == {"w", "b"}
+
+
+def test_forward_branches_and_errors():
+    # traced only (jax.eval_shape: no compilation); the values of both kinds are checked against the
+    # numpy reference above. n = max_positions is accepted, n + 1 and a 1-D tokens array are not;
+    # an encoder without a pooler returns None for the pooled output, a decoder with token types
+    # (an admissible config) runs.
+    def shapes(c, tokens):
+        p = jax.eval_shape(lambda k: tf.init_params(c, k), jax.random.PRNGKey(0))
+        return jax.eval_shape(lambda q, t: tf.forward(q, c, t), p, tokens)
+
+    tokens = jax.ShapeDtypeStruct((2, 5), jnp.int32)
+    dec = TransformerConfig("decoder", 7, 5, 4, 1, 2, 6, type_vocab_size=2)
+    assert shapes(dec, tokens).shape == (2, 5, 7)
+    h, pooled = shapes(TransformerConfig("encoder", 7, 5, 4, 1, 2, 6), tokens)
+    assert pooled is None and h.shape == (2, 5, 4)
+    h, pooled = shapes(TransformerConfig("encoder", 7, 5, 4, 1, 2, 6, pooler=True), tokens)
+    assert pooled.shape == (2, 4)
+    with pytest.raises(ValueError, match=r"^tokens must have shape \(batch, n\)"):
+        shapes(dec, jax.ShapeDtypeStruct((5,), jnp.int32))
+    with pytest.raises(ValueError, match=r"^sequence length 6 exceeds max_positions = 5"):
+        shapes(dec, jax.ShapeDtypeStruct((1, 6), jnp.int32))
+
+
+def test_init_cache_and_decode_step_arguments():
+    c = TransformerConfig("decoder", 7, 5, 4, 2, 2, 6)
+    cache = tf.init_cache(c, 1, 1)  # batch and max_len at their minimum 1
+    assert len(cache["k"]) == len(cache["v"]) == 2 and cache["k"][0].shape == (1, 2, 1, 2)
+    assert cache["k"][0].dtype == jnp.float64 and not np.any(np.asarray(cache["v"][1]))
+    assert tf.init_cache(c, 2, 3, jnp.float32)["v"][0].dtype == jnp.float32
+    for name, args in (("batch", (0, 3)), ("max_len", (1, 0))):
+        with pytest.raises(ValueError, match=rf"^{name} must be a positive int"):
+            tf.init_cache(c, *args)
+    # pos: a Python or numpy int or a jax array (traced only); a float, a bool or a string is refused
+    p = jax.eval_shape(lambda k: tf.init_params(c, k), jax.random.PRNGKey(0))
+    cache = tf.init_cache(c, 1, 3)
+    tok = jnp.asarray([3])
+
+    def step(config, pos):
+        return jax.eval_shape(lambda q, cc: tf.decode_step(q, config, cc, tok, pos), p, cache)
+
+    for pos in (0, np.int64(2), jnp.asarray(1)):
+        logits, new = step(c, pos)
+        assert logits.shape == (1, 7) and new["k"][1].shape == (1, 2, 3, 2)
+    for bad in (0.0, True, "0"):
+        with pytest.raises(TypeError, match=r"^pos must be an int"):
+            step(c, bad)
+    with pytest.raises(ValueError, match=r"^decode_step needs a decoder config"):
+        step(TransformerConfig("encoder", 7, 5, 4, 2, 2, 6), 0)
+
+
+def test_distillation_loss_reads_float32_and_integer_logits_as_float64():
+    """z_s and z_t are converted to float64 before the softmaxes: float32 or integer logits give the
+    loss of their float64 copies exactly (a float32 softmax would be off by ~1e-8 relative)."""
+    g = np.random.default_rng(6)
+    zs, zt = g.normal(size=(2, 7)).astype(np.float32), g.normal(size=(2, 7)).astype(np.float32)
+    ref = cp.distillation_loss(zs.astype(np.float64), zt.astype(np.float64), 1.7)
+    for a, b in ((zs, zt.astype(np.float64)), (zs.astype(np.float64), zt), (zs, zt)):
+        got = cp.distillation_loss(a, b, 1.7)
+        assert got.dtype == jnp.float64
+        assert float(got) == float(ref)
+    zi, ti = g.integers(-3, 4, size=5), g.integers(-3, 4, size=5)
+    assert float(cp.distillation_loss(zi, ti, 2.0)) == float(cp.distillation_loss(zi.astype(float), ti.astype(float), 2.0))

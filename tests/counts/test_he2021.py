@@ -63,3 +63,75 @@ def test_overlapping_patch_embed_values_order_and_errors():
         reid.overlapping_patch_embed(images, weight, 0)
     with pytest.raises(TypeError, match=r"^stride must be an int"):
         reid.overlapping_patch_embed(images, weight, 1.5)
+
+
+def test_overlapping_patch_count_boundaries_and_names():
+    # N = floor((H + S - P)/S) floor((W + S - P)/S); a patch exactly the image's size gives 1, one
+    # pixel less (in either side) gives 0
+    assert reid.overlapping_patch_count(16, 16, 16, 12) == 1
+    assert reid.overlapping_patch_count(15, 16, 16, 12) == 0 == reid.overlapping_patch_count(16, 15, 16, 12)
+    assert reid.overlapping_patch_count(256, 10, 16, 12) == 0
+    assert reid.overlapping_patch_count(7, 5, 3, 2) == 3 * 2
+    assert reid.overlapping_patch_count(4, 4, 1, 1) == 16  # P = S = 1 (the minimum): every pixel
+    for i, name in enumerate(("H", "W", "P", "S")):
+        args = [8, 8, 3, 2]
+        args[i] = 0
+        with pytest.raises(ValueError, match=rf"^{name} must be a positive int"):
+            reid.overlapping_patch_count(*args)
+
+
+def test_overlapping_patch_embed_stride_one_and_batch_of_one():
+    rng = np.random.default_rng(1)
+    images, weight = rng.normal(size=(1, 2, 4, 3)), rng.normal(size=(3, 2, 2, 2))
+    out = np.asarray(reid.overlapping_patch_embed(images, weight, 1))
+    ref = np.array([[[np.sum(images[0, :, i:i + 2, j:j + 2] * weight[o]) for o in range(3)]
+                     for i in range(3) for j in range(2)]])
+    assert out.shape == (1, 6, 3)
+    np.testing.assert_allclose(out, ref, rtol=0, atol=10 * np.finfo(float).eps * 8 * np.abs(ref).max())
+
+
+def test_jigsaw_indices_follow_the_documented_shift_and_shuffle():
+    # shifted = [shift - 1, ..., N - 1, 0, ..., shift - 2]; output position j * groups + g holds
+    # shifted[g * (N / groups) + j]
+    for N, shift, groups in ((12, 1, 3), (12, 5, 4), (12, 12, 2), (6, 3, 1), (1, 1, 1), (8, 2, 8)):
+        shifted = list(range(shift - 1, N)) + list(range(0, shift - 1))
+        per = N // groups
+        ref = [shifted[g * per + j] for j in range(per) for g in range(groups)]
+        got = reid.jigsaw_indices(N, shift, groups)
+        np.testing.assert_array_equal(got, ref, err_msg=str((N, shift, groups)))
+    # the official fallback: the second-to-last shifted token repeated, then the same shuffle
+    shifted = list(range(2, 11)) + [0, 1]
+    padded = shifted + [shifted[-2]]
+    np.testing.assert_array_equal(reid.jigsaw_indices(11, 3, 4, pad=True), [padded[g * 3 + j] for j in range(3) for g in range(4)])
+    np.testing.assert_array_equal(reid.jigsaw_indices(12, 3, 4, pad=True), reid.jigsaw_indices(12, 3, 4))  # divisible: no pad
+    with pytest.raises(ValueError, match=r"^even padded, 6 tokens do not split into 4 groups"):
+        reid.jigsaw_indices(5, 1, 4, pad=True)
+    with pytest.raises(ValueError, match=r"^shift = 5 exceeds num_patches = 4"):
+        reid.jigsaw_indices(4, 5, 2)
+    with pytest.raises(ValueError, match=r"^num_patches = 11 is not divisible by groups = 4"):
+        reid.jigsaw_indices(11, 3, 4)
+    for name, args in (("num_patches", (0, 1, 1)), ("shift", (4, 0, 1)), ("groups", (4, 1, 0))):
+        with pytest.raises(ValueError, match=rf"^{name} must be a positive int"):
+            reid.jigsaw_indices(*args)
+
+
+def test_jigsaw_rearrange_and_inverse_values_and_errors():
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(2)
+    tokens = rng.normal(size=(2, 1 + 8, 3))
+    idx = reid.jigsaw_indices(8, 3, 2)
+    out = reid.jigsaw_rearrange(tokens, 3, 2)
+    np.testing.assert_array_equal(out, tokens[:, 1 + idx])  # the [cls] token is dropped
+    np.testing.assert_array_equal(np.asarray(reid.jigsaw_rearrange(jnp.asarray(tokens), 3, 2)), out)
+    np.testing.assert_array_equal(reid.jigsaw_rearrange(tokens.tolist(), 3, 2), out)
+    np.testing.assert_array_equal(reid.jigsaw_inverse(out, 3, 2), tokens[:, 1:])
+    one = reid.jigsaw_rearrange(tokens[:, :2], 1, 1)  # N = 1 (the minimum): the one patch token
+    np.testing.assert_array_equal(one, tokens[:, 1:2])
+    pad = reid.jigsaw_rearrange(tokens[:, :8], 2, 2, pad=True)  # N = 7: padded to 8
+    np.testing.assert_array_equal(pad, tokens[:, 1 + reid.jigsaw_indices(7, 2, 2, pad=True)])
+    for bad in (tokens[0], tokens[:, :1], tokens[None]):
+        with pytest.raises(ValueError, match=r"^tokens must be \(batch, 1 \+ N, dim\) with N >= 1"):
+            reid.jigsaw_rearrange(bad, 1, 1)
+    with pytest.raises(ValueError, match=r"^rearranged must be \(batch, N, dim\)"):
+        reid.jigsaw_inverse(out[0], 3, 2)
