@@ -313,3 +313,15 @@ def test_lloyd_draw_relaxation_ties_empty_clusters_and_errors():
         with pytest.raises(err, match=match):
             lloyd(bad, **args)
     assert lloyd(np.arange(3.0), 3, 0).distortions[-1] == 0.0  # K = n is admissible
+
+
+def test_straight_through_ranks_each_row_of_a_batch_on_its_own():
+    # seed-5 survivor codebook_layer_straight_through_21 (rows normalised by the batch's norm): rows of
+    # norms 1.5e-154 and 1e154 (squares representable) in one batch; each row is ranked by its own
+    # cosines, so the tiny row still selects codes 1 and 2 (cosines 1 and 0.8), not 0 and 1
+    codes = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    a = np.array([[0.0, 1.5e-154], [1e154, 0.0]])
+    out = np.asarray(codebook_layer_straight_through(a, codes, 2))
+    np.testing.assert_array_equal(codebook_indices(a, codes, 2), [[1, 2], [0, 2]])
+    np.testing.assert_allclose(out[0], codebook_layer(a, codes, 2)[0], rtol=0, atol=4 * EPS)
+    np.testing.assert_allclose(out[0], [0.6, 1.8], rtol=0, atol=4 * EPS)
