@@ -386,3 +386,23 @@ def test_local_attention_draws_values_and_errors():
         ep.init_local_attention(0, 2, 0)
     with pytest.raises(ValueError, match=r"^width must be a positive int"):
         ep.init_local_attention(2, 0, 0)
+
+
+def test_local_attention_weights_are_stable_for_large_logits():
+    # seed-5 survivor local_attention_score_135 (softmax shift logits + top): logits of order 1e3 to 1e4
+    # overflow exp unless the largest is subtracted; the weights are then still a softmax
+    p = ep.init_local_attention(2, 3, 11)
+    p = p | {"a": 1e4 * np.abs(p["a"]), "b1": np.abs(p["b1"]) + 1.0}
+    x = np.random.default_rng(1).uniform(0, 1.5, (5, 2))
+    s = ep.local_attention_score(p, x, 1.0)
+    assert np.all(np.isfinite(s))
+    want = np.zeros((5, 2))
+    for i in range(5):
+        r2 = np.sum((x - x[i]) ** 2, axis=1)
+        phi = np.where(r2 < 1.0, (1 - r2) ** 2, 0.0)
+        H = np.maximum((x - x[i]) @ p["W1"].T + p["b1"], 0.0)
+        logits = H @ p["a"]
+        top = logits[phi > 0].max()
+        w = phi * np.exp(np.where(phi > 0, logits - top, 0.0))
+        want[i] = (w / w.sum()) @ (H @ p["W2"].T)
+    np.testing.assert_allclose(s, want, rtol=1e-9, atol=1e-12 * np.abs(want).max())

@@ -218,3 +218,17 @@ def test_jacobi_and_defect_correction_against_loops():
         mf.defect_correction(lambda v: v, np.ones((2, 2)), np.ones((2, 2)), lambda res: res, 1)
     with pytest.raises(ValueError, match=r"^u0 and f must be 1-D of equal length"):
         mf.defect_correction(lambda v: v, np.ones(3), np.ones(2), lambda res: res, 1)
+
+
+def test_defect_correction_reads_f_as_float64():
+    # seed-5 survivor defect_correction_14 (f kept as given): an object array of Fractions (exact data)
+    # must reach apply_S as float64 residuals, as for a float array
+    from fractions import Fraction
+
+    A = np.array([[2.0, 0.0], [0.0, 4.0]])
+    f_obj = np.array([Fraction(1, 3), Fraction(2, 3)], dtype=object)
+    its = mf.defect_correction(lambda v: A @ v, f_obj, np.zeros(2), lambda r: np.linalg.solve(A, r), 1)
+    ref = mf.defect_correction(lambda v: A @ v, np.array([1 / 3, 2 / 3]), np.zeros(2),
+                               lambda r: np.linalg.solve(A, r), 1)
+    np.testing.assert_array_equal(its, ref)
+    np.testing.assert_allclose(its[1], [1 / 6, 1 / 6], rtol=1e-15)

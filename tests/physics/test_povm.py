@@ -519,3 +519,14 @@ def test_transverse_ising_ring_against_explicit_krons_and_errors():
                 pv.transverse_ising_ring(3, *args)
     with pytest.raises(ValueError, match=r"^gamma must be >= 0, got -0.1"):
         pv.transverse_ising_ring(3, 1.0, 1.0, -0.1)
+
+
+def test_steady_state_uniqueness_threshold_is_inclusive():
+    # seed-5 survivor steady_state_33 (s[-2] <= tol -> < tol): a second singular value exactly at
+    # 1e3 n eps ||G|| counts as zero, so the steady state is not unique
+    tol = 1e3 * 3 * EPS * 1.0
+    G = np.diag([1.0, tol, 0.0])
+    assert np.linalg.svd(G)[1][1] == tol
+    with pytest.raises(ValueError, match=r"^the steady state is not unique"):
+        pv.steady_state(G)
+    np.testing.assert_allclose(pv.steady_state(np.diag([1.0, 2 * tol, 0.0])), [0.0, 0.0, 1.0], atol=1e-15)
