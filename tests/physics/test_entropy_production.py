@@ -406,3 +406,18 @@ def test_local_attention_weights_are_stable_for_large_logits():
         w = phi * np.exp(np.where(phi > 0, logits - top, 0.0))
         want[i] = (w / w.sum()) @ (H @ p["W2"].T)
     np.testing.assert_allclose(s, want, rtol=1e-9, atol=1e-12 * np.abs(want).max())
+
+
+def test_score_values_are_read_as_float64():
+    # seed-6 survivor epr_sample_terms_16 (the score's values kept as returned): an object array
+    # (exact Fractions) must give the terms of its float64 values
+    from fractions import Fraction
+
+    A, D, S = _model(6, 2)
+    x = np.random.default_rng(3).standard_normal((4, 2))
+    M = -np.linalg.inv(S)
+    exact = ep.epr_sample_terms(x, A, D, lambda z: np.array([[Fraction(v) for v in row] for row in z @ M.T],
+                                                            dtype=object))
+    ref = ep.epr_sample_terms(x, A, D, M)
+    for k in ref:
+        np.testing.assert_array_equal(exact[k], ref[k])

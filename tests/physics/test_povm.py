@@ -530,3 +530,23 @@ def test_steady_state_uniqueness_threshold_is_inclusive():
     with pytest.raises(ValueError, match=r"^the steady state is not unique"):
         pv.steady_state(G)
     np.testing.assert_allclose(pv.steady_state(np.diag([1.0, 2 * tol, 0.0])), [0.0, 0.0, 1.0], atol=1e-15)
+
+
+def test_sampler_groups_long_prefixes_without_overflow_and_outcome_index_limit():
+    # seed-6 survivor sample_autoregressive_42 (prefix code base 4 -> 5) pointed here: the base-4
+    # int64 code of a prefix wrapped from 33 sites on (4^32 = 2^64 = 0), so prefixes differing only
+    # in a_1 were grouped and drawn from the first row's conditional. Here the last site copies a_1.
+    n = 34
+
+    def cond(prefix):
+        if prefix == ():
+            return np.array([0.5, 0.5, 0.0, 0.0])
+        e = np.zeros(4)
+        e[prefix[0] if len(prefix) == n - 1 else 0] = 1.0
+        return e
+
+    s = pv.sample_autoregressive(cond, n, 20, 0)
+    assert set(s[:, 0]) == {0, 1} and np.array_equal(s[:, -1], s[:, 0]) and np.all(s[:, 1:-1] == 0)
+    assert pv.outcome_index(np.full((1, 31), 3))[0] == 4**31 - 1  # the largest index int64 holds
+    with pytest.raises(ValueError, match=r"^samples must have N <= 31 columns"):
+        pv.outcome_index(np.zeros((1, 32), dtype=int))
