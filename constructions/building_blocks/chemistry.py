@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 
 from constructions.building_blocks._tables import OXIDATION_STATES, PAULING_ELECTRONEGATIVITY
+from numerics.validation import check_int
 
 __all__ = [
     "OXIDATION_STATES",
@@ -108,8 +109,13 @@ def _suffix_reachable(counts: list[int], states: list[tuple[int, ...]]) -> list[
 
 def neutral_assignments(formula, *, limit: int | None = None) -> list[dict[str, int]]:
     """Every assignment element -> oxidation state (one per element, from the table) with
-    sum_e n_e s_e = 0, in lexicographic order of the table's state order; at most ``limit``."""
+    sum_e n_e s_e = 0, in lexicographic order of the table's state order; at most ``limit``
+    (None: all of them; an int >= 0)."""
     counts = parse_formula(formula)
+    if limit is not None:
+        limit = check_int("limit", limit, 0)
+        if limit == 0:
+            return []
     els = list(counts)
     ns = [counts[e] for e in els]
     states = [OXIDATION_STATES[e] for e in els]

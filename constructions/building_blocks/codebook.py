@@ -84,8 +84,9 @@ def codebook_layer(a, codes, k) -> np.ndarray:
 def codebook_layer_straight_through(a, codes, k: int):
     """JAX version with the straight-through estimator: forward value codebook_layer(a, codes, k),
     Jacobian d/da = identity. ``a`` (B, d) or (d,) and ``codes`` (C, d) as JAX or numpy arrays;
-    differentiable in a (and in codes through the selected codes). Inputs are not validated inside
-    a trace; validate with codebook_layer first."""
+    differentiable in a; the codes get a zero gradient (the stop_gradient covers q(a) - a, so a
+    codebook is trained by a separate loss). Inputs are not validated inside a trace; validate
+    with codebook_layer first."""
     kk = check_int("k", k)
     a = jnp.asarray(a)
     codes = jnp.asarray(codes)

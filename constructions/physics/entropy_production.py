@@ -155,6 +155,8 @@ def aoup_epr(k: float, v0: float, eps: float, gamma: float, dim: int = 1) -> flo
     k = check_positive("k", k)
     eps = check_positive("eps", eps)
     gamma = check_positive("gamma", gamma)
+    if isinstance(v0, bool) or not np.isfinite(float(v0)):
+        raise ValueError(f"v0 must be a finite real number, got {v0!r}")
     m = check_int("dim", dim, 1)
     return float(m * gamma * float(v0) ** 2 / (eps * (gamma + k)))
 

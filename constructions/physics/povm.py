@@ -338,12 +338,15 @@ def steady_state(G) -> np.ndarray:
 
 
 def outcome_index(samples) -> np.ndarray:
-    """Row-major flat index sum_k a_k 4^(N-k) of outcome rows (n_samples, N) with entries 0..3."""
+    """Row-major flat index sum_k a_k 4^(N-k) of outcome rows (n_samples, N) with entries 0..3,
+    N <= 31 (int64 indices)."""
     arr = np.asarray(samples)
     if arr.dtype.kind not in "iu" or arr.ndim != 2 or arr.shape[1] < 1:
         raise ValueError(f"samples must be a 2-D integer array (n_samples, N), got {arr.dtype} {arr.shape}")
     if arr.size and (arr.min() < 0 or arr.max() > 3):
         raise ValueError("samples must take values in 0..3")
+    if arr.shape[1] > 31:
+        raise ValueError(f"samples must have N <= 31 columns (the index 4^N - 1 must fit in int64), got {arr.shape[1]}")
     weights = 4 ** np.arange(arr.shape[1] - 1, -1, -1, dtype=np.int64)
     return arr.astype(np.int64) @ weights
 
@@ -395,13 +398,12 @@ def sample_autoregressive(conditionals: Callable[[tuple], np.ndarray], n_sites: 
     out = np.zeros((m, n), dtype=np.int64)
     for k in range(n):
         u = g.random(m)
-        if k == 0:
-            codes = np.zeros(m, dtype=np.int64)
-        else:
-            codes = out[:, :k] @ (4 ** np.arange(k - 1, -1, -1, dtype=np.int64))
-        uniq, inverse = np.unique(codes, return_inverse=True)
+        # group the rows by their prefix (lexicographic order of the distinct prefixes); the rows
+        # themselves are compared, not a base-4 code of them, which overflows int64 from k = 33 on
+        uniq, inverse = np.unique(out[:, :k], axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
         order = np.argsort(inverse, kind="stable")
-        groups = np.split(order, np.cumsum(np.bincount(inverse, minlength=uniq.size))[:-1])
+        groups = np.split(order, np.cumsum(np.bincount(inverse, minlength=uniq.shape[0]))[:-1])
         for rows in groups:
             prefix = tuple(int(x) for x in out[rows[0], :k])
             p = _check_conditional(conditionals(prefix), prefix)

@@ -1,6 +1,8 @@
 """akbarianbafghi2026: the anisotropic kernel against its formula written out, interpolation for
 D = 1..3, the per-centre-metric instance, input errors, and the claims' figures."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -98,3 +100,105 @@ def test_claim_figures():
         v = claim.check("fast", 2)
         assert v.holds, v.measured
         assert claim.plot(v).axes
+
+
+# --- issue 11 section 6: values, branches and errors of every public function of rbf ----------------------
+
+def _phi(x, c, R, s):
+    z = np.diag(1.0 / s) @ R.T @ (x - c)
+    return float(np.exp(-0.5 * z @ z))
+
+
+def _geometry(n=4, d=2, seed=3):
+    g = rng(seed)
+    return (g.uniform(-1, 1, (n, d)), np.array([orthogonal(d, g) for _ in range(n)]),
+            g.uniform(0.3, 1.0, (n, d)))
+
+
+def test_collocation_matrix_uses_centre_js_metric_and_the_interpolant_evaluates_off_centres():
+    c, R, s = _geometry()
+    A = collocation_matrix(c, R, s)
+    ref = np.array([[_phi(c[i], c[j], R[j], s[j]) for j in range(4)] for i in range(4)])
+    np.testing.assert_allclose(A, ref, rtol=0, atol=1e-15)
+    assert np.abs(A - A.T).max() > 1e-3  # differing metrics: not symmetric
+    v = np.array([1.0, -2.0, 0.5, 3.0])
+    f = rbf_interpolate(c, v, R, s)
+    assert not f.shared_metric and f.solver == "lu"
+    assert f.condition == pytest.approx(np.linalg.cond(ref), rel=1e-10)
+    np.testing.assert_allclose(ref @ f.weights, v, rtol=0, atol=1e-13 * f.condition)
+    for arr, ref_arr in ((f.centres, c), (f.frames, R), (f.scales, s)):
+        np.testing.assert_array_equal(arr, ref_arr)
+    x = rng(4).uniform(-1, 1, (5, 2))
+    want = [sum(f.weights[j] * _phi(xi, c[j], R[j], s[j]) for j in range(4)) for xi in x]
+    np.testing.assert_allclose(f(x), want, rtol=0, atol=1e-14 * np.abs(f.weights).sum())
+    np.testing.assert_allclose(anisotropic_kernel(x, c, R, s) @ f.weights, f(x), rtol=0, atol=1e-15 * np.abs(f.weights).sum())
+
+
+def test_shared_metric_is_read_from_the_metric_not_the_frame():
+    g = rng(8)
+    c = g.uniform(-1, 1, (6, 2))
+    Q = orthogonal(2, g)
+    R = np.repeat(Q[None], 6, axis=0)
+    R[::2, :, 0] *= -1.0  # a column's sign does not change the metric
+    s = np.tile([0.4, 0.7], (6, 1))
+    f = rbf_interpolate(c, np.cos(c[:, 1]), R, s)
+    assert f.shared_metric and f.solver == "cholesky"
+    s2 = s.copy()
+    s2[3, 0] *= 1 + 1e-12  # metrics that differ by 2e-12 relative are not shared (rtol 1e-14)
+    f2 = rbf_interpolate(c, np.cos(c[:, 1]), R, s2)
+    assert not f2.shared_metric and f2.solver == "lu"
+    np.testing.assert_allclose(f2(c), np.cos(c[:, 1]), rtol=0, atol=1e-12 * f2.condition)
+
+
+def test_cholesky_failure_falls_back_to_lu_and_an_exactly_singular_matrix_raises():
+    # five centres 1e-3 apart, one shared metric: cond ~ 6e16, Cholesky fails numerically, LU solves
+    c = (1e-3 * np.arange(5.0))[:, None]
+    f = rbf_interpolate(c, np.arange(5.0), np.ones((5, 1, 1)), np.ones((5, 1)))
+    assert f.shared_metric and f.solver == "lu" and np.all(np.isfinite(f.weights))
+    # three centres 1e-5 apart: the off-diagonal entries round to 1, A is exactly singular
+    c = (1e-5 * np.arange(3.0))[:, None]
+    with pytest.raises(np.linalg.LinAlgError, match=r"^collocation matrix is exactly singular"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # scipy's LinAlgWarning on the zero pivot
+            rbf_interpolate(c, np.ones(3), np.ones((3, 1, 1)), np.ones((3, 1)))
+
+
+def test_geometry_errors_name_the_argument():
+    c, R, s = _geometry(3, 2)
+    cases = [
+        (dict(centres=c[:, 0]), r"^centres must have ndim in \(2,\)"),
+        (dict(centres=c[None]), r"^centres must have ndim in \(2,\)"),
+        (dict(centres=np.zeros((0, 2))), r"^centres must be \(N, D\) with N >= 1, D >= 1"),
+        (dict(centres=np.zeros((3, 0)), frames=np.zeros((3, 0, 0)), scales=np.zeros((3, 0))),
+         r"^centres must be \(N, D\) with N >= 1, D >= 1"),
+        (dict(centres=np.where(c > 0, np.nan, c)), r"^centres must be finite"),
+        (dict(frames=R[:2]), r"^frames must have shape \(3, 2, 2\)"),
+        (dict(scales=s[:, :1]), r"^scales must have shape \(3, 2\)"),
+        (dict(scales=np.where(s > 0.5, 0.0, s)), r"^scales must be positive"),
+        (dict(frames=2 * R), r"^frames must be orthogonal matrices"),
+    ]
+    for kw, match in cases:
+        args = dict(centres=c, frames=R, scales=s) | kw
+        for f in (collocation_matrix, lambda **a: anisotropic_kernel(np.zeros((1, 2)), **a),
+                  lambda **a: rbf_interpolate(values=np.ones(3), **a)):
+            with pytest.raises(ValueError, match=match):
+                f(**args)
+    # a tiny positive scale is admissible; the orthogonality tolerance is 1e-8 on |R^T R - I|
+    assert collocation_matrix(c, R, np.full((3, 2), 1e-100)).shape == (3, 3)
+    one = np.zeros((1, 1))
+    assert collocation_matrix(one, np.sqrt(1 + 0.9e-8) * np.ones((1, 1, 1)), np.ones((1, 1)))[0, 0] == 1.0
+    with pytest.raises(ValueError, match=r"^frames must be orthogonal"):
+        collocation_matrix(one, np.sqrt(1 + 1.2e-8) * np.ones((1, 1, 1)), np.ones((1, 1)))
+    with pytest.raises(ValueError, match=r"^x must have ndim in \(2,\)"):
+        anisotropic_kernel(np.zeros(2), c, R, s)
+    with pytest.raises(ValueError, match=r"^x must have D = 2 columns"):
+        anisotropic_kernel(np.zeros((1, 3)), c, R, s)
+    with pytest.raises(ValueError, match=r"^values must have shape \(3,\)"):
+        rbf_interpolate(c, np.ones(4), R, s)
+    with pytest.raises(ValueError, match=r"^centres must be distinct"):
+        rbf_interpolate(np.array([c[0], c[1], c[0]]), np.ones(3), R, s)
+    f = rbf_interpolate(c, np.ones(3), R, s)
+    with pytest.raises(ValueError, match=r"^x must have ndim in \(2,\)"):
+        f(np.zeros(2))
+    with pytest.raises(ValueError, match=r"^x must have D = 2 columns"):
+        f(np.zeros((1, 3)))

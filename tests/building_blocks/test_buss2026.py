@@ -117,3 +117,78 @@ def test_squared_cost_matrix_entries_shapes_and_errors():
             squared_cost_matrix(bad0, bad1)
     with pytest.raises(ValueError, match="same dimension"):
         squared_cost_matrix(np.ones((2, 2)), np.ones((2, 3)))
+
+
+# --- issue 11 section 6: as_point_set, pairing_cost, flow_matching_target's branches and errors --------
+
+def test_as_point_set_shapes_and_errors_name_the_argument():
+    from constructions.building_blocks.transport import as_point_set
+
+    p = as_point_set("pts", [1, 2, 3])
+    assert p.shape == (3, 1) and p.dtype == np.float64 and p[:, 0].tolist() == [1.0, 2.0, 3.0]
+    q = as_point_set("pts", np.arange(6).reshape(3, 2))
+    assert q.shape == (3, 2) and q.dtype == np.float64
+    assert as_point_set("pts", [[5.0]]).shape == (1, 1)  # one point of dimension 1: the minimum
+    for bad in (np.zeros(0), np.zeros((0, 2)), np.zeros((2, 0))):
+        with pytest.raises(ValueError, match=r"^pts must hold at least one point of dimension >= 1"):
+            as_point_set("pts", bad)
+    with pytest.raises(ValueError, match=r"^pts must have ndim in \(1, 2\)"):
+        as_point_set("pts", np.zeros((1, 1, 1)))
+    with pytest.raises(ValueError, match=r"^pts must have ndim in \(1, 2\)"):
+        as_point_set("pts", 3.0)
+    with pytest.raises(ValueError, match=r"^pts must be finite"):
+        as_point_set("pts", [0.0, np.inf])
+
+
+def test_pairing_cost_values_and_errors():
+    x0 = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    x1 = np.array([[0.0, 1.0], [3.0, 0.0], [1.0, 1.0]])
+    assert pairing_cost(x0, x1, [0, 1, 2]) == 1.0 + 4.0 + 2.0
+    assert pairing_cost(x0, x1, np.array([2, 0, 1], dtype=np.uint8)) == 2.0 + 2.0 + 13.0
+    # the unique optimum (cost 6, every other permutation >= 10) is perm = [1, 2, 0]
+    x1r = np.array([[1.0, 2.0], [0.0, 1.0], [3.0, 0.0]])
+    costs = sorted(pairing_cost(x0, x1r, list(p)) for p in itertools.permutations(range(3)))
+    assert costs[0] == 6.0 and costs[1] == 10.0
+    assert ot_pairing(x0, x1r).tolist() == [1, 2, 0] and ot_pairing(x0, x1r).dtype == np.int64
+    for bad in ([0, 1], [0.0, 1.0, 2.0], [[0, 1, 2]]):
+        with pytest.raises(ValueError, match=r"^perm must be an int array of shape \(3,\)"):
+            pairing_cost(x0, x1, bad)
+    for bad in ([0, 0, 1], [1, 2, 3], [-1, 0, 1]):
+        with pytest.raises(ValueError, match=r"^perm must be a permutation of range\(n\)"):
+            pairing_cost(x0, x1, bad)
+    with pytest.raises(ValueError, match=r"^x0 and x1 must have the same shape"):
+        pairing_cost(x0, x1[:2], [0, 1, 2])
+    for f in (lambda a, b: ot_pairing(a, b), lambda a, b: pairing_cost(a, b, [0]),
+              lambda a, b: flow_matching_target(a, b, 0.5)):
+        with pytest.raises(ValueError, match=r"^x0 must hold at least one point"):
+            f(np.zeros((0, 1)), np.zeros((1, 1)))
+        with pytest.raises(ValueError, match=r"^x1 must be finite"):
+            f(np.zeros((1, 1)), [[np.nan]])
+        with pytest.raises(ValueError, match=r"^x0 and x1 must have the same shape"):
+            f(np.zeros((1, 1)), np.zeros((1, 2)))
+
+
+def test_flow_matching_target_times_per_pair_and_their_errors():
+    x0 = np.array([[0.0, 2.0], [4.0, -4.0], [1.0, 1.0]])
+    x1 = np.array([[8.0, 2.0], [0.0, 0.0], [1.0, 3.0]])
+    t = np.array([0.25, 0.5, 1.0])
+    xt, ut = flow_matching_target(x0, x1, t)
+    np.testing.assert_array_equal(xt, [[2.0, 2.0], [2.0, -2.0], [1.0, 3.0]])
+    np.testing.assert_array_equal(ut, x1 - x0)
+    xc, uc = flow_matching_target(x0, x1, t[:, None])  # a column of times is the same
+    np.testing.assert_array_equal(xc, xt)
+    np.testing.assert_array_equal(uc, ut)
+    x1d, u1d = flow_matching_target(np.array([0.0, 2.0]), np.array([4.0, 2.0]), np.array([0.5, 0.0]))
+    assert x1d.tolist() == [2.0, 2.0] and u1d.tolist() == [4.0, 0.0]
+    assert flow_matching_target(x0, x1, 0)[0].tolist() == x0.tolist()  # t = 0 and t = 1 are admissible
+    assert flow_matching_target(x0, x1, 1)[0].tolist() == x1.tolist()
+    for bad in (np.zeros((3, 2)), np.zeros(2), np.zeros((1, 3)), np.zeros((2, 1))):
+        with pytest.raises(ValueError, match=r"^t must be a scalar or of shape \(3,\) or \(3, 1\)"):
+            flow_matching_target(x0, x1, bad)
+    with pytest.raises(ValueError, match=r"^t must have ndim in \(0, 1, 2\)"):
+        flow_matching_target(x0, x1, np.zeros((3, 1, 1)))
+    for bad in (-1e-300, 1 + 2.3e-16, np.array([0.5, 0.5, -0.1])):
+        with pytest.raises(ValueError, match=r"^t must lie in \[0, 1\]"):
+            flow_matching_target(x0, x1, bad)
+    with pytest.raises(ValueError, match=r"^t must be finite"):
+        flow_matching_target(x0, x1, np.nan)

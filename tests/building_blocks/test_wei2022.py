@@ -105,3 +105,69 @@ def test_claim_figures():
         v = claim.check("fast", 0)
         assert v.holds, v.measured
         assert claim.plot(v).axes
+
+
+# --- issue 11 section 6: parsing branches, the order and limit of the assignments, anchored errors -----
+
+def test_parse_formula_order_nesting_and_mapping_counts():
+    import numpy as np
+
+    assert list(parse_formula("OFe2O")) == ["O", "Fe"] and parse_formula("OFe2O") == {"O": 2, "Fe": 2}
+    assert parse_formula("K4(Fe(CN)6)") == {"K": 4, "Fe": 1, "C": 6, "N": 6}
+    assert parse_formula("Al2(SO4)3") == {"Al": 2, "S": 3, "O": 12}
+    assert parse_formula("C12H22O11") == {"C": 12, "H": 22, "O": 11}
+    assert parse_formula(" Na Cl ") == {"Na": 1, "Cl": 1}
+    m = parse_formula({"Fe": np.int64(2), "O": 1})
+    assert m == {"Fe": 2, "O": 1} and type(m["Fe"]) is int
+
+
+@pytest.mark.parametrize("bad,err,match", [
+    ({1: 2}, TypeError, r"^formula: element keys must be str, got int"),
+    ({"Fe": True}, TypeError, r"^formula: count of 'Fe' must be an int, got bool"),
+    ({"Fe": 1.0}, TypeError, r"^formula: count of 'Fe' must be an int, got float"),
+    ({"Fe": 0}, ValueError, r"^formula: count of 'Fe' must be >= 1, got 0"),
+    ({"Xx": 1}, ValueError, r"^formula: unknown element 'Xx'"),
+    ({}, ValueError, r"^formula is empty"),
+    ("", ValueError, r"^formula is empty"),
+    ("()", ValueError, r"^formula is empty"),
+    (3.0, TypeError, r"^formula must be a str or a mapping element -> count, got float"),
+    ("Fe2.5O3", ValueError, r"^formula 'Fe2.5O3': unexpected character '\.'"),
+    ("2Fe", ValueError, r"^formula '2Fe': a count 2 must follow an element or '\)'"),
+    ("Fe0", ValueError, r"^formula 'Fe0': counts must be >= 1, got 0"),
+    ("Fe(2O)", ValueError, r"^formula 'Fe\(2O\)': a count cannot follow '\('"),
+    ("FeO)", ValueError, r"^formula 'FeO\)': unbalanced '\)'"),
+    ("Fe(O", ValueError, r"^formula 'Fe\(O': unbalanced '\('"),
+])
+def test_parse_formula_errors_are_anchored(bad, err, match):
+    with pytest.raises(err, match=match):
+        parse_formula(bad)
+
+
+def test_neutral_assignments_order_limit_and_results():
+    from constructions.building_blocks.chemistry import neutral_assignments
+
+    for f in ("NaCl", "Fe2O3", "CuSO4", "Mg3(PO4)2", "He2O", "Fe"):
+        counts = parse_formula(f)
+        everything = neutral_assignments(f)
+        assert everything == _search(counts), f  # every assignment, in the table's lexicographic order
+        for lim in (1, 2, 5):
+            assert neutral_assignments(f, limit=lim) == everything[:lim]
+        assert neutral_assignments(f, limit=0) == []
+        ok, first = charge_neutral(f)
+        assert (ok, first) == ((True, everything[0]) if everything else (False, None))
+    assert len(neutral_assignments("CuSO4")) > 5
+    assert neutral_assignments("NaCl") == [{"Na": -1, "Cl": 1}, {"Na": 1, "Cl": -1}]
+    with pytest.raises(ValueError, match=r"^limit must be a non-negative int"):
+        neutral_assignments("NaCl", limit=-1)
+    with pytest.raises(TypeError, match=r"^limit must be an int"):
+        neutral_assignments("NaCl", limit=1.0)
+
+
+def test_electronegativity_returns_the_first_balanced_assignment():
+    from constructions.building_blocks.chemistry import neutral_assignments
+
+    for f in ("NaCl", "CuSO4", "Fe2O3", "SrTiO3", "CSe2", "KrF2", "NaCl2"):
+        ok, a = electronegativity_balanced(f)
+        want = [b for b in neutral_assignments(f) if _pauling([b])]
+        assert (ok, a) == ((True, want[0]) if want else (False, None)), f
+    assert electronegativity_balanced("Na2O") == (True, {"Na": 1, "O": -2})
