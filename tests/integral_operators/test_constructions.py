@@ -492,3 +492,52 @@ def test_patch_scores_read_object_valued_weights_as_float64():
     got = pa.patch_scores(field, 2, p, nodes=z, weights=np.array(w.tolist(), dtype=object))
     assert got.dtype == np.float64
     np.testing.assert_array_equal(got, ref)
+
+
+# --- tests for the seed-6 survivors (mutation/triage.md, seed 6: universal and integral_operators) --
+
+
+def test_attention_integrands_reads_points_against_the_field_dim():
+    """attention_integrands reads x_query as continuum_attention does, against the field's own dim:
+    on a 2-D domain a 1-D x_query (M points or one point?) and an (M, 3) x_query are rejected, an
+    (M, 2) one accepted, also for a field whose dim is a numpy integer."""
+    field, p = ca.random_field(3, 2, 1), ca.random_attention(3, 2, 2, 8)
+
+    class NpDim:
+        dim = np.int64(2)
+
+        def __call__(self, pts):
+            return field(pts)
+
+    y = np.array([[0.2, 0.4], [0.6, 0.8]])
+    for fld in (field, NpDim()):
+        for bad in ([0.1, 0.5], [[0.1, 0.5, 0.2]]):
+            with pytest.raises(ValueError, match=r"^x_query must have shape \(M, 2\)"):
+                ca.attention_integrands(fld, bad, p, y)
+        w, v = ca.attention_integrands(fld, [[0.1, 0.5]], p, y)
+        assert w.shape == (1, 2) and v.shape == (2, 2)
+
+
+def test_degenerate_solution_and_derivative_return_float64_for_object_valued_f():
+    """f and f' may return object arrays of Python floats (test_zappala2022 accepts such targets):
+    y(x) and y'(x) are then float64 arrays equal to those of the float64 targets, not object arrays."""
+    kern = nie.random_anie_kernel(2, 2, 3, lam=0.4)
+    fld = ca.random_field(2, 1, 4)
+
+    def f(t):
+        return fld(np.asarray(t, dtype=np.float64).reshape(-1, 1))
+
+    def fp(t):
+        return fld.derivative(np.asarray(t, dtype=np.float64).reshape(-1, 1), 1, axis=0)
+
+    x = np.linspace(0.0, 1.0, 5)
+    y, C = nie.degenerate_solution(kern, f)
+    y_obj, _ = nie.degenerate_solution(kern, lambda t: np.array(f(t).tolist(), dtype=object))
+    got = y_obj(x)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, y(x))
+    yp = nie.degenerate_solution_derivative(kern, fp, C)
+    yp_obj = nie.degenerate_solution_derivative(kern, lambda t: np.array(fp(t).tolist(), dtype=object), C)
+    got = yp_obj(x)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, yp(x))
