@@ -401,7 +401,11 @@ def observed_order(
             and np.sum(res_geo**2) <= np.sum(res_alg**2) / 3.0
         ):
             notes.append("log e is linear in the level count, not in log h: geometric convergence")
-            top = float(direction * oriented.max())
+            # the largest local order seen: between neighbouring levels above the floor, or, when
+            # no two neighbours are (errors exactly 0 or below the floor at every other level),
+            # between consecutive levels above the floor
+            seen = oriented if oriented.size else direction * local_orders(hs[candidates], es[candidates])
+            top = float(direction * seen.max())
             ci = (top, np.inf) if direction > 0 else (-np.inf, top)
             return result(top, ci, np.nan, "super-algebraic", list(candidates))
 
@@ -627,7 +631,7 @@ def self_convergence_order(params, solutions, *, norm=None, **kwargs) -> OrderFi
             f"self_convergence_order: {len(solutions)} solutions for {h.size} parameters"
         )
     ratios = h[1:] / h[:-1]
-    if not np.allclose(ratios, ratios[0], rtol=1e-10):
+    if not np.allclose(ratios, ratios[0], rtol=1e-10, atol=0.0):
         raise ValueError("self_convergence_order: params must form a geometric ladder (constant ratio)")
     qs = [_as_solution(q, "self_convergence_order") for q in solutions]
     nrm = norm or (lambda v: float(np.max(np.abs(v), initial=0.0)))

@@ -878,3 +878,449 @@ def test_a_wobble_that_returns_to_the_line_extends_the_run():
     fit = observed_order(h, e)
     assert fit.regime == "algebraic" and fit.used == tuple(range(8)), fit.describe()
     assert fit.contains(2.0) and fit.order == pytest.approx(2.0214, abs=1e-4)
+
+
+# --- Systematic pins from reading observed_order and its helpers (branch mutR) -------------------
+# Each threshold from both sides on exact synthetic sequences, each regime and branch reached,
+# every validation message anchored at its function's name.
+
+
+@pytest.mark.parametrize("params, errors, match", [
+    ([1.0, 0.5], [1.0, 0.25], r"^observed_order: need at least 3 levels, got 2$"),
+    ([[1.0, 0.5, 0.25]], [1.0, 0.25, 0.0625], r"^observed_order: params must be 1-D"),
+    ([1.0, 0.5, 0.25], np.ones((3, 2, 2)), r"^observed_order: errors must be 1-D \(or 2-D: levels x seeds\)"),
+    ([1.0, 0.5, 0.25], np.ones((2, 3)), r"^observed_order: params and errors must have equal length, got 3 and 2$"),
+    ([1.0, 0.5, 0.25], np.ones((3, 1)), r"^observed_order: stochastic errors need at least 2 seeds per level$"),
+    ([1.0, 0.0, 0.25], [1.0, 0.25, 0.0625], r"^observed_order: params must be finite and positive$"),
+    ([1.0, np.inf, 0.25], [1.0, 0.25, 0.0625], r"^observed_order: params must be finite and positive$"),
+    ([1.0, np.nan, 0.25], [1.0, 0.25, 0.0625], r"^observed_order: params must be finite and positive$"),
+    ([1.0, 0.5, 0.25], [1.0, np.inf, 0.0625], r"^observed_order: errors must be finite and non-negative"),
+    ([1.0, 0.5, 0.25], [1.0, -1e-300, 0.0625], r"^observed_order: errors must be finite and non-negative"),
+    ([1.0, 0.5, 0.5], [1.0, 0.25, 0.0625], r"^observed_order: params must be distinct$"),
+])
+def test_observed_order_rejects_bad_input_by_name(params, errors, match):
+    with pytest.raises(ValueError, match=match):
+        observed_order(params, errors)
+
+
+def test_observed_order_accepts_its_smallest_admissible_inputs():
+    """Three levels, two seeds, exact zeros, floor 0, min_points 3, any confidence in (0, 1)."""
+    h = np.array([1.0, 0.5, 0.25])
+    assert observed_order(h, h**2).regime == "algebraic"
+    fit = observed_order(h, np.column_stack([h**2, 1.5 * h**2]))
+    assert fit.regime == "algebraic" and fit.dof == 1  # 2 seeds: the jackknife has m - 1 = 1 dof
+    assert observed_order(h, [1.0, 0.0, 0.0]).regime == "round-off"
+    fit = observed_order(h, h**2, floor=0.0, min_points=3, confidence=1e-3, settle_tol=1e-9)
+    assert fit.floor == 0.0 and fit.regime == "algebraic" and fit.confidence == 1e-3
+    with pytest.raises(TypeError, match=r"^observed_order: params and errors must be numeric sequences"):
+        observed_order(h, ["a", "b", "c"])
+    for bad in (np.nan, np.inf, -np.inf, 0.0):
+        with pytest.raises(ValueError, match=r"^observed_order: expected must be a finite non-zero order"):
+            observed_order(h, h**2, expected=bad)
+    for kwargs, name in ((dict(confidence=1.0), "confidence must lie in"), (dict(min_points=2), "min_points must be >= 3"),
+                         (dict(settle_tol=-0.1), "settle_tol must be positive"), (dict(scale=np.nan), "scale must be"),
+                         (dict(floor=np.inf), "floor must be")):
+        with pytest.raises(ValueError, match=rf"^observed_order: {name}"):
+            observed_order(h, h**2, **kwargs)
+
+
+def test_local_orders_values_zeros_and_validation():
+    h = np.array([1.0, 0.5, 0.1, 0.08])  # an uneven ladder
+    e = np.array([3.0, 0.7, 0.02, 0.015])
+    np.testing.assert_allclose(local_orders(h, e), np.log(e[1:] / e[:-1]) / np.log(h[1:] / h[:-1]), rtol=1e-14)
+    with np.errstate(all="raise"):  # an exact zero gives non-finite orders, without a warning
+        got = local_orders([1.0, 0.5, 0.25], [1.0, 0.0, 1.0])
+    assert got[0] == np.inf and got[1] == -np.inf
+    for params, errors, match in (
+        ([1.0, 0.5], [1.0, 0.5, 0.2], r"^local_orders: params and errors must be 1-D of equal length"),
+        ([[1.0, 0.5]], [[1.0, 0.5]], r"^local_orders: params and errors must be 1-D of equal length"),
+        ([1.0, 0.5], [1.0, np.nan], r"^local_orders: errors must be finite and non-negative"),
+        ([1.0, 0.5], [1.0, -0.5], r"^local_orders: errors must be finite and non-negative"),
+        ([1.0, 0.0], [1.0, 0.5], r"^local_orders: params must be finite and positive$"),
+        ([1.0, np.inf], [1.0, 0.5], r"^local_orders: params must be finite and positive$"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            local_orders(params, errors)
+
+
+def test_richardson_order_values_norms_and_validation():
+    # q_k = 1 + 0.3 (h/3^k)^1.5 with ratio 3: p = 1.5
+    q = [1.0 + 0.3 * (0.2 / 3**k) ** 1.5 for k in range(3)]
+    assert richardson_order(*q, 3.0) == pytest.approx(1.5, abs=1e-9)
+    # arrays: the default norm is the max of the modulus, and a caller's norm is used when given
+    a = [np.array([0.0, 1.0]), np.array([0.25, 0.5]), np.array([0.3125, 0.375])]
+    # differences (-0.25, 0.5), (-0.0625, 0.125): max norm 0.5 / 0.125 = 4 -> p = 2 (log 4 / log 2)
+    assert richardson_order(*a, 2.0) == pytest.approx(2.0, abs=1e-12)
+    assert richardson_order(*a, 2.0, norm=lambda v: float(np.abs(v[0]))) == pytest.approx(2.0, abs=1e-12)
+    b = [np.array([0.0, 1.0]), np.array([0.5, 0.5]), np.array([0.5625, 0.375])]
+    # max norm: 0.5 / 0.125 = 4 (p = 2); first component only: 0.5 / 0.0625 = 8 (p = 3)
+    assert richardson_order(*b, 2.0) == pytest.approx(2.0, abs=1e-12)
+    assert richardson_order(*b, 2.0, norm=lambda v: float(np.abs(v[0]))) == pytest.approx(3.0, abs=1e-12)
+    assert richardson_order(1.0, 0.5, 0.375, 1.0 + 1e-9) > 0  # any ratio > 1 is admissible
+    for ratio in (1.0, 0.5, np.inf, np.nan):
+        with pytest.raises(ValueError, match=r"^richardson_order: refinement ratio must be > 1"):
+            richardson_order(1.0, 0.5, 0.25, ratio)
+    with pytest.raises(ValueError, match=r"^richardson_order: shapes differ"):
+        richardson_order(np.zeros(2), np.zeros(2), np.zeros(3), 2.0)
+    for qs in ((1.0, 1.0, 0.5), (1.0, 0.5, 0.5)):  # either difference zero: no order
+        with pytest.raises(ValueError, match=r"^richardson_order: successive solutions coincide"):
+            richardson_order(*qs, 2.0)
+    with pytest.raises(TypeError, match=r"^richardson_order: solutions must be real or complex numbers"):
+        richardson_order(np.array([None]), np.array([1.0]), np.array([2.0]), 2.0)
+
+
+def test_self_convergence_order_is_observed_order_of_the_differences():
+    h = 0.2 / 2.0 ** np.arange(6)
+    sols = [np.array([1.0 + 0.5 * hk**2, 2.0 - 0.25 * hk**3]) for hk in h]
+    diffs = np.array([np.max(np.abs(sols[k] - sols[k + 1])) for k in range(5)])
+    fit = self_convergence_order(h, sols, expected=2.0, floor=1e-20, settle_tol=0.05)
+    ref = observed_order(h[:-1], diffs, expected=2.0, floor=1e-20, settle_tol=0.05)
+    assert fit.floor == 1e-20 and fit.order == ref.order and fit.ci == ref.ci and fit.used == ref.used
+    # a caller's norm: the second component alone converges at order 3
+    fit3 = self_convergence_order(h, sols, norm=lambda v: float(abs(v[1])))
+    assert fit3.order == pytest.approx(3.0, abs=1e-6), fit3.describe()
+    # integer and bool solutions are numbers (converted to float64)
+    assert self_convergence_order(h[:4], [4, 2, 1, 1]).errors.dtype == np.float64
+    ints = self_convergence_order(h[:4], [np.array([True]), np.array([False]), np.array([False]), np.array([True])])
+    np.testing.assert_array_equal(ints.errors, [1.0, 0.0, 1.0])
+
+
+def test_self_convergence_order_validation():
+    h = 0.2 / 2.0 ** np.arange(5)
+    sols = [1.0 + hk**2 for hk in h]
+    with pytest.raises(ValueError, match=r"^self_convergence_order: need a 1-D ladder of at least 4 parameters$"):
+        self_convergence_order(h[None, :], sols)
+    with pytest.raises(ValueError, match=r"^self_convergence_order: 4 solutions for 5 parameters$"):
+        self_convergence_order(h, sols[:4])
+    # geometric to rtol 1e-10: a ratio off by 1e-12 is accepted, by 1e-8 rejected
+    near = h.copy()
+    near[-1] *= 1 + 1e-12
+    assert self_convergence_order(near, sols).regime == "algebraic"
+    far = h.copy()
+    far[-1] *= 1 + 1e-8
+    with pytest.raises(ValueError, match=r"^self_convergence_order: params must form a geometric ladder"):
+        self_convergence_order(far, sols)
+    # relative, whatever the ratio: ratios 1e-9 and 2e-9 are not one ratio (an absolute 1e-8
+    # tolerance, np.allclose's default, took them as equal)
+    with pytest.raises(ValueError, match=r"^self_convergence_order: params must form a geometric ladder"):
+        self_convergence_order([1.0, 1e-9, 1e-18, 2e-27], [1.0, 0.5, 0.25, 0.125])
+    with pytest.raises(TypeError, match=r"^self_convergence_order: solutions must be real or complex numbers"):
+        self_convergence_order(h, ["a", "b", "c", "d", "e"])
+
+
+def test_the_floor_is_100_eps_scale_unless_given():
+    h = 0.5 / 2.0 ** np.arange(5)
+    assert observed_order(h, h**2).floor == 100 * EPS
+    assert observed_order(h, 1e-3 * h**2, scale=1e-3).floor == 100 * EPS * 1e-3
+    assert observed_order(h, h**2, floor=1e-9).floor == 1e-9
+
+
+def test_an_error_exactly_at_the_floor_is_at_or_below_it():
+    """'above the floor' is strict: a fine level whose error equals the floor is round-off 'at or
+    below the floor' (not 'within 100x of the floor, off the line'); just above it, it is in the
+    round-off zone and off the line."""
+    h = 0.5 / 2.0 ** np.arange(6)
+    e = h**2  # e[5] = 2.4e-4 on the line
+    e[-1] = 1e-4
+    fit = observed_order(h, e, floor=1e-4)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(5)), fit.describe()
+    assert fit.excluded[5] == "round-off (error 1.00e-04 at or below the floor 1.00e-04)"
+    e[-1] = 1.5e-4
+    fit = observed_order(h, e, floor=1e-4)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(5)), fit.describe()
+    assert fit.excluded[5] == "round-off (error 1.50e-04 within 100x of the floor 1.00e-04, off the fitted line)"
+
+
+def test_too_few_levels_above_the_floor_is_round_off_with_reasons():
+    h = 0.5 / 2.0 ** np.arange(6)
+    e = h**2
+    e[2:] = [1e-16, 5e-15, 0.0, 1e-15]
+    fit = observed_order(h, e)
+    assert fit.regime == "round-off" and fit.used == () and np.isnan(fit.order) and np.all(np.isnan(fit.ci))
+    assert fit.notes == ("only 2 level(s) above the round-off floor 2.22e-14",)
+    assert fit.excluded[0] == fit.excluded[1] == "not in a settled range (regime round-off)"
+    assert fit.excluded[4] == "round-off (error 0.00e+00 at or below the floor 2.22e-14)"
+    assert all(fit.excluded[k].startswith("round-off (error") for k in (2, 3, 5))
+    assert np.isnan(fit.fine_order) and np.isnan(fit.constant) and fit.dof == 0
+    # min_points counts too: 4 levels above the floor are too few for min_points = 5
+    e4 = h**2
+    e4[4:] = 0.0
+    assert observed_order(h, e4).regime == "algebraic"
+    assert observed_order(h, e4, min_points=5).regime == "round-off"
+
+
+@pytest.mark.parametrize("local, grows", [
+    ([1, 2, 3], True),       # three local orders (4 levels) are enough
+    ([1, 2], False),         # two are not
+    ([0.0, 1, 2, 3], False),  # the first local order must be positive
+])
+def test_super_algebraic_growth_needs_three_positive_local_orders(local, grows):
+    fit = observed_order(*_from_local(local))
+    assert any(GROW in s for s in fit.notes) == grows, (local, fit.describe(), fit.notes)
+
+
+def test_super_algebraic_growth_must_be_strict_at_every_level():
+    """h = 4 .. 1/4 and e = 8, 4, 1, 1/4, 1/32: local orders 1, 2, 2, 3 with the two middle ones
+    bitwise equal (logs of powers of two: log(1/4) = -log 4 exactly), so one increment is exactly 0:
+    not growing at every level."""
+    h = np.array([4.0, 2.0, 1.0, 0.5, 0.25])
+    e = np.array([8.0, 4.0, 1.0, 0.25, 1.0 / 32.0])
+    assert np.diff(local_orders(h, e))[1] == 0.0
+    fit = observed_order(h, e)
+    assert not any(GROW in s for s in fit.notes) and fit.regime != "super-algebraic", fit.describe()
+
+
+def test_super_algebraic_against_a_growing_parameter_reports_a_lower_interval():
+    """Errors exp(-0.5 N) against N (orientation negative): order = the most negative local order
+    seen, ci = (-inf, order), every level used."""
+    n = np.arange(2.0, 12.0)
+    e = np.exp(-0.5 * n)
+    fit = observed_order(n, e)
+    assert fit.regime == "super-algebraic" and any(GROW in s for s in fit.notes), fit.describe()
+    loc = local_orders(n, e)
+    assert fit.order == pytest.approx(loc.min(), rel=1e-12) and fit.ci == (-np.inf, fit.order)
+    assert fit.used == tuple(range(10)) and np.isnan(fit.constant)
+    assert fit.describe() == f"super-algebraic (local orders reach {fit.order:.3g} without settling)"
+
+
+def test_geometric_zig_zag_against_a_growing_parameter():
+    """Zig-zag geometric errors against N itself: the count is N, ci = (-inf, most negative order)."""
+    h, e = _zig_zag(10, 25, 1.2)
+    n = 1.0 / h
+    fit = observed_order(n, e)
+    assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+    assert fit.order == pytest.approx(local_orders(n, e).min(), rel=1e-12) and fit.ci == (-np.inf, fit.order)
+
+
+@pytest.mark.parametrize("fill", [0.0, 1e-20])
+def test_geometric_errors_that_vanish_at_every_other_level(fill):
+    """exp(-0.7 N) on N = 10, 13, .., 28 with every other error exactly 0 (or below the floor): no
+    two neighbouring levels are above the floor, so there is no local order between neighbours;
+    the geometric test holds on the four levels above it. Before the fix observed_order raised
+    numpy's 'zero-size array to reduction operation maximum'; now the local orders between
+    consecutive levels above the floor give the lower bound."""
+    n = np.arange(10.0, 29.0, 3.0)
+    e = np.exp(-0.7 * n)
+    e[1::2] = fill
+    fit = observed_order(1.0 / n, e)
+    assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+    assert fit.used == (0, 2, 4, 6) and all(fit.excluded[k].startswith("round-off") for k in (1, 3, 5))
+    top = local_orders(1.0 / n[::2], e[::2]).max()
+    assert fit.order == pytest.approx(top, rel=1e-12) and fit.ci == (fit.order, np.inf)
+    back = observed_order(n, e)  # against N: the same bound, negative
+    assert back.order == pytest.approx(-top, rel=1e-12) and back.ci == (-np.inf, back.order)
+
+
+@pytest.mark.parametrize("p, regime", [(0.09, "not converging"), (0.11, "algebraic")])
+def test_errors_must_fall_faster_than_settle_tol(p, regime):
+    """The slope over all levels must exceed settle_tol (0.1), both orientations."""
+    h = 0.5 / 2.0 ** np.arange(8)
+    for params, errors, sign in ((h, h**p, 1.0), (1.0 / h, h**p, -1.0)):
+        fit = observed_order(params, errors)
+        assert fit.regime == regime, (p, sign, fit.describe())
+        assert fit.order == pytest.approx(sign * p, abs=1e-12) and fit.used == tuple(range(8))
+        if regime == "algebraic":
+            assert fit.contains(sign * p)
+        else:
+            assert np.all(np.isnan(fit.ci)) and fit.dof == 6
+    # with settle_tol = 0.05 the slope 0.09 is a convergence rate
+    assert observed_order(h, h**0.09, settle_tol=0.05).regime == "algebraic"
+
+
+@pytest.mark.parametrize("t, regime", [(0.09, "stagnating"), (0.11, "algebraic")])
+def test_a_run_must_fall_faster_than_settle_tol(t, regime):
+    """Local orders 0.5 (x3), then t (x6): at t = 0.11 the six finest levels are the longest
+    falling run (order 0.11, the three coarse levels pre-asymptotic); at t = 0.09 that run does not
+    fall (a flat run) and the order-0.5 run's fine end levels off: stagnating."""
+    fit = observed_order(*_from_local([0.5] * 3 + [t] * 6))
+    assert fit.regime == regime, fit.describe()
+    if regime == "algebraic":
+        assert fit.used == tuple(range(3, 10)) and fit.order == pytest.approx(t, abs=1e-12)
+    else:
+        assert fit.used == (0, 1, 2, 3) and fit.order == pytest.approx(0.5, abs=1e-12)
+        assert fit.fine_order == pytest.approx(t, abs=1e-12) and np.all(np.isnan(fit.ci))
+
+
+@pytest.mark.parametrize("t, regime", [(-0.09, "stagnating"), (-0.11, "not converging"),
+                                       (0.9, "stagnating"), (1.1, "unsettled")])
+def test_fine_end_regime_thresholds_without_noise(t, regime):
+    """Order 2 over six levels, then fine-end local orders t (no noise: the third differences
+    vanish but at the two bends). Growing faster than settle_tol (t < -0.1): not converging; at
+    most half the settled order (t <= 1): stagnating; otherwise unsettled, with the interval
+    reaching the fine-end slope."""
+    fit = observed_order(*_from_local([2] * 5 + [t] * 3))
+    assert fit.regime == regime and fit.used == tuple(range(6)), fit.describe()
+    assert fit.noise < 1e-15 and fit.fine_order == pytest.approx(t, abs=1e-12)
+    assert fit.order == pytest.approx(2.0, abs=1e-12) and fit.dof == 4
+    assert all(fit.excluded[k] == f"fine end departs from the fitted slope (regime {regime})" for k in (6, 7, 8))
+    if regime == "unsettled":
+        assert fit.ci[0] == pytest.approx(t, abs=1e-12) and fit.ci[1] >= 2.0
+    else:
+        assert np.all(np.isnan(fit.ci))
+
+
+@pytest.mark.parametrize("t, regime", [(-0.2, "stagnating"), (-0.3, "not converging"),
+                                       (0.8, "stagnating"), (0.9, "unsettled")])
+def test_fine_end_regime_thresholds_count_three_standard_deviations(t, regime):
+    """The same with three seeds whose spread gives the fine-end slope a standard deviation of
+    0.05 (3 sd = 0.15): the slope must be below -settle_tol, or at most half the settled order,
+    by three standard deviations: -0.2 + 0.15 > -0.1 (not shown to grow), 0.8 + 0.15 <= 1."""
+    sxx = 2.0 * np.log(2.0) ** 2  # three finest levels, ratio 2
+    d = 0.05 * np.sqrt(sxx) * np.sqrt(3.0)  # relative spread: sigma = d / sqrt(3), sd = sigma / sqrt(sxx)
+    h, e = _from_local([2] * 5 + [t] * 3)
+    fit = observed_order(h, _three_seeds(e, np.full(9, d)))
+    assert fit.noise == pytest.approx(0.05 * np.sqrt(sxx), rel=1e-9)
+    assert fit.regime == regime and fit.used == tuple(range(6)), fit.describe()
+    assert fit.fine_order == pytest.approx(t, abs=1e-9)
+
+
+def test_a_flat_coarse_run_does_not_make_an_unsettled_fine_end_stagnating():
+    """Local orders 0 (x4: a flat coarse run), 2 (x5), then 1.5 (x4): the fine end departs to a
+    slope above half the order (unsettled); a flat run elsewhere does not make it a floor."""
+    fit = observed_order(*_from_local([0] * 4 + [2] * 5 + [1.5] * 4))
+    assert fit.regime == "unsettled" and fit.used == tuple(range(4, 10)), fit.describe()
+    assert fit.fine_order == pytest.approx(1.5, abs=1e-12) and fit.ci[0] == pytest.approx(1.5, abs=1e-12)
+    assert all(fit.excluded[k].startswith("pre-asymptotic") for k in range(4))
+
+
+@pytest.mark.parametrize("local, regime, fine", [
+    ([3, 2, 1, 0, -1, -2], "not converging", -1.5),
+    ([5, 4, 3, 2, 1, 0], "stagnating", 0.5),
+])
+def test_no_settled_run_with_a_fine_end_that_fails_has_no_interval(local, regime, fine):
+    """Local orders that fall linearly (log e quadratic in log h: no noise, no two agree): no run,
+    the fit over all levels, and the fine end's regime; only 'unsettled' reports an interval."""
+    h, e = _from_local(local)
+    fit = observed_order(h, e)
+    assert fit.regime == regime and fit.used == tuple(range(7)), fit.describe()
+    assert any("no run of settled local orders" in s for s in fit.notes)
+    assert np.all(np.isnan(fit.ci)) and fit.fine_order == pytest.approx(fine, abs=1e-12)
+    b, a = np.polyfit(np.log(h), np.log(e), 1)
+    assert fit.order == pytest.approx(b, rel=1e-12) and fit.constant == pytest.approx(np.exp(a), rel=1e-12)
+    assert fit.dof == 5
+
+
+@pytest.mark.parametrize("min_points, regime, used", [(5, "algebraic", (4, 5, 6, 7, 8)),
+                                                      (6, "unsettled", tuple(range(9)))])
+def test_min_points_is_the_shortest_run(min_points, regime, used):
+    """Local orders 1 (x4), 2 (x4): two runs of five levels (the finer wins) while min_points <= 5;
+    with min_points = 6 there is no run."""
+    fit = observed_order(*_from_local([1, 1, 1, 1, 2, 2, 2, 2]), min_points=min_points)
+    assert fit.regime == regime and fit.used == used, fit.describe()
+    if regime == "unsettled":
+        assert any("no run of settled local orders" in s for s in fit.notes)
+
+
+def test_fine_order_is_the_slope_of_the_finest_min_points_levels():
+    h, e = _from_local([1] * 5 + [2] * 2)
+    assert observed_order(h, e).fine_order == pytest.approx(2.0, abs=1e-12)
+    fit = observed_order(h, e, min_points=4)
+    assert fit.fine_order == pytest.approx(np.polyfit(np.log(h[-4:]), np.log(e[-4:]), 1)[0], abs=1e-12)
+    assert fit.fine_order == pytest.approx(1.7, abs=1e-12)
+
+
+def test_confidence_sets_the_t_quantile():
+    """The deterministic interval at confidence 0.9: t(0.95, n - 2) s.e. + drift."""
+    from scipy import stats
+
+    h, e = _from_local([2.0, 2.04, 1.98, 2.06])
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 3 / np.sum((x - x.mean()) ** 2))
+    for conf in (0.9, 0.99):
+        fit = observed_order(h, e, confidence=conf)
+        half = stats.t.ppf(0.5 + conf / 2, 3) * se + max(abs(b - 2.06), 0.04)
+        assert fit.ci == pytest.approx((b - half, b + half), rel=1e-12) and fit.confidence == conf
+    assert fit.constant == pytest.approx(np.exp(a), rel=1e-12) and fit.stderr == pytest.approx(se, rel=1e-9)
+
+
+def test_errors_that_do_not_fall_inside_the_round_off_zone_are_round_off():
+    """Flat errors: 'not converging' when some level is clear of the round-off zone, 'round-off'
+    when every level lies within 100x of the floor (5e-13 < 2.2e-12)."""
+    h = 2.0 ** -np.arange(1, 10)
+    wobble = 1 + 0.01 * np.sin(np.arange(9))
+    fit = observed_order(h, 5e-13 * wobble, expected=1.0)
+    assert fit.regime == "round-off" and fit.used == tuple(range(9)), fit.describe()
+    assert fit.notes[-1].endswith("; every level is within 100x of the floor")
+    b, a = np.polyfit(np.log(h), np.log(5e-13 * wobble), 1)
+    assert fit.order == pytest.approx(b, rel=1e-9) and fit.constant == pytest.approx(np.exp(a), rel=1e-9)
+    fit = observed_order(h, 5e-12 * wobble, expected=1.0)
+    assert fit.regime == "not converging" and not fit.notes[-1].endswith("floor"), fit.describe()
+
+
+def test_deterministic_noise_needs_two_third_differences():
+    """Four levels have one third difference: no noise estimate (0); five have two: the robust
+    estimate 1.4826 median |d3| / sqrt(20)."""
+    h, e = _from_local([2, 2.1, 1.95])
+    assert observed_order(h, e).noise == 0.0
+    h, e = _from_local([2, 2.1, 1.95, 2.05])
+    d3 = np.diff(np.log(e), 3)
+    assert observed_order(h, e).noise == pytest.approx(1.4826 * np.median(np.abs(d3)) / np.sqrt(20.0), rel=1e-12)
+
+
+def test_stochastic_noise_pools_only_levels_with_a_mean():
+    """A level whose seeds are all 0 has no relative spread: the pool is over the other levels."""
+    h = 0.5 / 2.0 ** np.arange(6)
+    E = h[:, None] ** 2 * np.array([1.1, 0.9, 1.0])
+    E[5] = 0.0
+    fit = observed_order(h, E)
+    assert fit.noise == pytest.approx(np.sqrt(0.01 / 3.0), rel=1e-9)
+    assert fit.regime == "algebraic" and fit.used == (0, 1, 2, 3, 4), fit.describe()
+    assert fit.excluded == {5: "round-off (error 0.00e+00 at or below the floor 2.22e-14)"}
+
+
+def test_stochastic_slope_error_from_the_residuals_when_a_seed_vanishes():
+    """Two seeds, one of which is exactly 0 at level 2: leaving the other out leaves a zero mean,
+    so no jackknife; the weighted residual standard error with n - 2 dof instead."""
+    from scipy import stats
+
+    h = 0.5 / 2.0 ** np.arange(6)
+    E = np.column_stack([1.1 * h**2, 0.9 * h**2])
+    E[2, 1] = 0.0
+    fit = observed_order(h, E)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(6)) and fit.dof == 4, fit.describe()
+    assert "a seed's errors vanish on the run: slope error from the residuals" in fit.notes
+    # the noise model: relative variances (ddof 1) pooled over levels, each shrunk to the pool
+    mean = E.mean(axis=1)
+    rel = (E / mean[:, None]).var(axis=1, ddof=1)
+    sigma = np.sqrt(rel.mean() / 2)
+    sigma_k = np.sqrt((rel / 2 + 4 * sigma**2) / 5)
+    x, y = np.log(h), np.log(mean)
+    b, a = np.polyfit(x, y, 1, w=1 / sigma_k)
+    w = 1 / sigma_k**2
+    xb = np.sum(w * x) / np.sum(w)
+    se = np.sqrt(np.sum(w * (y - a - b * x) ** 2) / 4 / np.sum(w * (x - xb) ** 2))
+    assert fit.noise == pytest.approx(sigma, rel=1e-12)
+    assert fit.order == pytest.approx(b, rel=1e-12) and fit.stderr == pytest.approx(se, rel=1e-9)
+    half = stats.t.ppf(0.975, 4) * se
+    assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+
+
+def test_an_exact_zero_inside_the_fine_end_then_a_clear_level_is_not_round_off():
+    """h^2 with an exact 0 at level 6 and level 7 back on the line: the zero is round-off, but a
+    level clear of the zone after it is not (the zero is not at the fine end): unsettled."""
+    h = 0.5 / 2.0 ** np.arange(8)
+    e = h**2
+    e[6] = 0.0
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(6)), fit.describe()
+    assert fit.excluded == {6: "round-off (error 0.00e+00 at or below the floor 2.22e-14)",
+                            7: "fine end departs from the fitted slope (regime unsettled)"}
+    assert np.all(np.isfinite(fit.ci)) and fit.contains(2.0)
+
+
+def test_describe_texts_of_every_regime():
+    h = 0.5 / 2.0 ** np.arange(5)
+    fit = observed_order(h, h**2)
+    lo, hi = fit.ci
+    assert fit.describe() == f"order {fit.order:.3f} [{lo:.3f}, {hi:.3f}] on 5 levels" == \
+        "order 2.000 [2.000, 2.000] on 5 levels"
+    fit = observed_order(h, [1e-15, 2e-15, 1e-15, 0.0, 3e-15])
+    assert fit.describe() == "round-off: errors within 100x of the floor 2.2e-14, no slope"
+    fit = observed_order(*_from_local([1, 2, 3]))
+    assert fit.describe() == "super-algebraic (local orders reach 3 without settling)"
+    fit = observed_order(*_from_local([2] * 5 + [-0.5] * 3))
+    assert fit.describe().startswith("not converging: errors do not fall (slope 2.00, fine-end slope -0.50, errors ")
+    fit = observed_order(*_from_local([2] * 5 + [1.5] * 3))
+    assert fit.describe() == (f"unsettled: order 2.000 [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] but the fine end departs "
+                              "(fine-end slope 1.500): no settled order")
