@@ -1324,3 +1324,89 @@ def test_describe_texts_of_every_regime():
     fit = observed_order(*_from_local([2] * 5 + [1.5] * 3))
     assert fit.describe() == (f"unsettled: order 2.000 [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] but the fine end departs "
                               "(fine-end slope 1.500): no settled order")
+
+
+def test_a_level_in_the_round_off_zone_on_the_line_is_fitted():
+    """An exact power law is fitted wherever it goes: levels 7, 8 (6e-13, 1.6e-13) are within 100x
+    of the floor but on the line, and join the fit; one off the line stops the joining, and every
+    zone level after it is round-off, on the line or not."""
+    h = 0.5 / 2.0 ** np.arange(9)
+    e = 1e-11 * (h / h[5]) ** 2
+    assert 100 * EPS < e[8] < e[7] < ROUND_OFF_ZONE * 100 * EPS < e[6]
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(9)) and fit.dof == 7, fit.describe()
+    e[7] *= 3.0
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
+    assert all(fit.excluded[k].startswith("round-off (error") and "within 100x" in fit.excluded[k] for k in (7, 8))
+
+
+def test_a_clear_outlier_before_a_fine_end_on_the_line_is_kept():
+    """h^2 on 12 levels with level 6 x1.5: the run of agreeing local orders ends before it, the
+    finer levels return to the line and the extended run's fine end agrees: one algebraic fit over
+    all 12 levels, the outlier kept (and noted), its effect in the interval."""
+    h = 0.5 / 2.0 ** np.arange(12)
+    e = h**2
+    e[6] *= 1.5
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(12)), fit.describe()
+    assert "level(s) [6] lie off the run's line but the fine end returns to it: kept in the fit" in fit.notes
+    b = np.polyfit(np.log(h), np.log(e), 1)[0]
+    assert fit.order == pytest.approx(b, rel=1e-12) and fit.contains(2.0) and fit.dof == 10
+
+
+@pytest.mark.parametrize("c, regime", [(0.25, "unsettled"), (0.27, "stagnating")])
+def test_a_run_reaching_order_0_is_stagnating_only_after_faster_coarse_levels(c, regime):
+    """Local orders c, then 0.2, 0.12: the finest run (levels 1..3, order 0.16, t(1) interval
+    +-0.33) reaches order 0. Stagnating if the coarse levels fell faster than the run by more than
+    settle_tol (c > 0.26), else unsettled (with its interval)."""
+    fit = observed_order(*_from_local([c, 0.2, 0.12]))
+    assert fit.regime == regime and fit.used == (1, 2, 3), fit.describe()
+    assert fit.order == pytest.approx(0.16, abs=1e-12) and any("reaches order 0" in s for s in fit.notes)
+    assert fit.excluded == {0: "pre-asymptotic (coarse end, before the local orders settle)"}
+    if regime == "unsettled":
+        assert fit.ci[0] <= 0.0 < 0.16 < fit.ci[1]
+    else:
+        assert np.all(np.isnan(fit.ci))
+
+
+def test_coarse_levels_must_fall_strictly_faster_to_make_a_floor():
+    """The same case at the tie: settle_tol chosen so that the coarse slope equals the run's slope
+    + settle_tol to the last bit: 'faster' is strict, so unsettled."""
+    from numerics.rates import _ls_fit
+
+    h, e = _from_local([0.26, 0.2, 0.12])
+    x, y = np.log(h), np.log(e)
+    coarse = _ls_fit(x[:2], y[:2])[1]
+    b = observed_order(h, e).order
+    tol = coarse - b
+    for _ in range(8):  # nudge to the bitwise tie
+        if b + tol == coarse:
+            break
+        tol = np.nextafter(tol, np.inf if b + tol < coarse else -np.inf)
+    assert b + tol == coarse and abs(tol - 0.1) < 1e-12
+    fit = observed_order(h, e, settle_tol=tol)
+    assert fit.used == (1, 2, 3) and fit.order == b
+    assert fit.regime == "unsettled", fit.describe()
+
+
+def test_super_algebraic_growth_allows_a_last_increment_of_exactly_half_the_first():
+    """Local orders 1, 2, 2.6, 3.1 nudged (by ulps of two errors) until the last increment is
+    exactly half the first, bit for bit: 'at least half' is inclusive, so the increments do not die
+    out and the growth is super-algebraic."""
+    h, e = _from_local([1, 2, 2.6, 3.1])
+    tie = None
+    for j in range(64):
+        for k in range(-64, 65):
+            t = e.copy()
+            t[1] *= 1 + j * 2.0**-52
+            t[-1] *= 1 + k * 2.0**-52
+            inc = np.diff(local_orders(h, t))
+            if inc[-1] == 0.5 * inc[0]:
+                tie = t
+                break
+        if tie is not None:
+            break
+    assert tie is not None
+    fit = observed_order(h, tie)
+    assert fit.regime == "super-algebraic" and any(GROW in s for s in fit.notes), fit.describe()
