@@ -59,7 +59,9 @@ seeds share), the residual standard error with ``n - 2`` degrees of freedom inst
 
 Other regimes. ``"super-algebraic"``: the local orders grow without settling (at every level,
 with increments that do not die out), or log e is three times better fitted as linear in the level
-count (1/h or N, over a range that at least doubles) than in log h; ``order`` is the largest local
+count (1/h or N, over a range that at least doubles) than in log h, on the levels above the floor
+(and, when some of them lie in the round-off zone, the levels clear of it are not better fitted as a
+power law: a zone level cannot carry the verdict alone); ``order`` is the largest local
 order seen (a lower bound) and ``ci = (order, inf)``. ``"round-off"``: fewer than ``min_points``
 levels lie above the floor, or the errors do not fall and every level is within the round-off zone;
 ``order`` is NaN.
@@ -395,11 +397,20 @@ def observed_order(
         _, b_geo, res_geo, _ = _ls_fit(count, yc)
         # Under the geometric model the local order grows like the count itself, so the count
         # must at least double over the levels for "growing local orders" to mean anything.
-        if (
+        geometric = (
             b_geo < 0
             and count.max() >= 2.0 * count.min()
             and np.sum(res_geo**2) <= np.sum(res_alg**2) / 3.0
-        ):
+        )
+        inside = candidates[~clear[candidates]]
+        if geometric and inside.size and np.count_nonzero(clear) >= 3:
+            # Levels within the round-off zone must not carry the verdict alone: the levels clear
+            # of it must not be better fitted as a power law (h^2 on eight levels and a finest
+            # level that cancels to 1e-12 is a power law and a round-off level, not geometric).
+            cl = np.flatnonzero(clear)
+            cnt = np.exp(-x[cl]) if direction > 0 else np.exp(x[cl])
+            geometric = bool(np.sum(_ls_fit(cnt, y[cl])[2] ** 2) <= np.sum(_ls_fit(x[cl], y[cl])[2] ** 2))
+        if geometric:
             notes.append("log e is linear in the level count, not in log h: geometric convergence")
             # the largest local order seen: between neighbouring levels above the floor, or, when
             # no two neighbours are (errors exactly 0 or below the floor at every other level),

@@ -1410,3 +1410,69 @@ def test_super_algebraic_growth_allows_a_last_increment_of_exactly_half_the_firs
     assert tie is not None
     fit = observed_order(h, tie)
     assert fit.regime == "super-algebraic" and any(GROW in s for s in fit.notes), fit.describe()
+
+
+@pytest.mark.parametrize("second, off", [(1.85, [11]), (1.95, [11, 12])])
+def test_finer_levels_lie_on_the_line_within_settle_tol_times_their_distance(second, off):
+    """Order 2 over eleven levels (no noise), then local orders 2.3, ``second``, 2, 2: level 11
+    lies 0.3 log 2 off the line (tolerance 0.1 log 2: off); level 12 lies 0.3 - (2 - second) log 2
+    off, within 0.1 x 2 log 2 for 1.85 (0.15) and not for 1.95 (0.25); the fine end returns to the
+    line either way and the levels off it are kept."""
+    h, e = _from_local([2] * 10 + [2.3, second, 2, 2])
+    fit = observed_order(h, e)
+    assert fit.noise < 1e-15 and fit.regime == "algebraic" and fit.used == tuple(range(15)), fit.describe()
+    assert f"level(s) {off} lie off the run's line but the fine end returns to it: kept in the fit" in fit.notes
+
+
+def test_fit_reports_local_orders_coarse_to_fine_and_the_seed_means():
+    h = np.array([0.125, 0.5, 0.25, 0.0625])
+    e = np.array([0.02, 0.3, 0.08, 0.004])
+    fit = observed_order(h, e)
+    s = np.argsort(h)[::-1]
+    np.testing.assert_array_equal(fit.local, local_orders(h[s], e[s]))
+    E = np.column_stack([e, 1.2 * e, 0.9 * e])
+    fit = observed_order(h, E)
+    np.testing.assert_array_equal(fit.errors, E.mean(axis=1))
+    np.testing.assert_array_equal(fit.params, h)
+
+
+@pytest.mark.parametrize("levels, p", [(5, 1.0), (6, 2.0), (9, 1.0), (8, 2.0)])
+def test_one_fine_level_cancelling_into_the_round_off_zone_is_not_geometric(levels, p):
+    """An exact power law (errors 1e-3 .. ) whose finest level happens to cancel to 1e-12 (inside
+    the round-off zone, above the floor): the geometric comparison is made on the levels clear of
+    the zone, so the power law is fitted and the dip left out as round-off. Before the fix all
+    four were 'super-algebraic' (local orders 'reaching' 18-27), a false pass for a claim of
+    spectral convergence and a false failure of the order p."""
+    h = 0.5 / 2.0 ** np.arange(levels)
+    e = 1e-3 * (h / h[0]) ** p
+    e[-1] = 1e-12
+    assert 100 * EPS < e[-1] < ROUND_OFF_ZONE * 100 * EPS < e[-2]
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(levels - 1)), fit.describe()
+    assert fit.contains(p) and fit.excluded[levels - 1].startswith("round-off (error 1.00e-12 within 100x")
+    # a geometric zig-zag whose finest level lies in the zone is still super-algebraic (its clear
+    # levels are geometric too)
+    n = np.arange(4.0, 30.0, 2.0)
+    g = np.exp(-n) * np.where(np.arange(n.size) % 2 == 0, 1.0, 3.0)  # 1.8e-2 .. 6.9e-13
+    assert 100 * EPS < g[-1] < ROUND_OFF_ZONE * 100 * EPS < g[-2]
+    assert observed_order(1.0 / n, g).regime == "super-algebraic"
+
+
+def test_fine_end_standard_deviation_takes_the_noisiest_of_its_levels():
+    """Three seeds with relative spread 0.02 at every level but the finest (0.2): each level's own
+    spread (2 dof) is shrunk to the pool (4 dof), and the fine-end slope's standard deviation is
+    the largest sigma_k of its three levels over sqrt(Sxx) (3 sd = 0.227; with the smallest, 0.102).
+    A fine-end slope of -0.25 is then not shown to grow (-0.25 + 0.227 > -0.1): stagnating."""
+    d = np.full(9, 0.02)
+    d[-1] = 0.2
+    pool = np.mean(d**2) / 3
+    sigma_k = np.sqrt((2 * d**2 / 3 + 4 * pool) / 6)
+    sxx = 2.0 * np.log(2.0) ** 2
+    assert -0.25 + 3 * sigma_k[-3:].max() / np.sqrt(sxx) > -0.1 > -0.25 + 3 * sigma_k[-3:].min() / np.sqrt(sxx)
+    h, e = _from_local([2] * 5 + [-0.25] * 3)
+    fit = observed_order(h, _three_seeds(e, d))
+    assert fit.noise == pytest.approx(np.sqrt(pool), rel=1e-12)
+    assert fit.regime == "stagnating" and fit.used == tuple(range(6)), fit.describe()
+    assert fit.fine_order == pytest.approx(-0.25, abs=1e-9)
+    fit = observed_order(h, _three_seeds(e, np.full(9, 0.02)))  # the same slope, every level quiet
+    assert fit.regime == "not converging", fit.describe()
