@@ -1476,3 +1476,131 @@ def test_fine_end_standard_deviation_takes_the_noisiest_of_its_levels():
     assert fit.fine_order == pytest.approx(-0.25, abs=1e-9)
     fit = observed_order(h, _three_seeds(e, np.full(9, 0.02)))  # the same slope, every level quiet
     assert fit.regime == "not converging", fit.describe()
+
+
+# --- Survivors of the seed-5 sample (mutation/triage.md, branch mutR) ------------------------------
+
+
+def test_params_of_any_numeric_type_are_read_as_float64():
+    """Integer and Fraction parameters (and errors) are numbers: observed_order and local_orders
+    read them as float64 (the fit returns float64 params); non-numeric ones are a TypeError naming
+    the function."""
+    from fractions import Fraction
+
+    fit = observed_order([4, 2, 1], [16, 4, 1])
+    assert fit.params.dtype == np.float64 and fit.errors.dtype == np.float64
+    np.testing.assert_array_equal(fit.params, [4.0, 2.0, 1.0])
+    assert fit.regime == "algebraic" and fit.order == pytest.approx(2.0, abs=1e-12)
+    frac = [Fraction(1), Fraction(1, 2), Fraction(1, 4), Fraction(1, 8)]
+    fit = observed_order(frac, [Fraction(1), Fraction(1, 4), Fraction(1, 16), Fraction(1, 64)])
+    assert fit.params.dtype == np.float64 and fit.order == pytest.approx(2.0, abs=1e-12), fit.describe()
+    np.testing.assert_allclose(local_orders(frac, [1.0, 0.25, 0.0625, 1 / 64]), 2.0, rtol=1e-14)
+    np.testing.assert_allclose(local_orders(frac[:3], [Fraction(1), Fraction(1, 8), Fraction(1, 64)]), 3.0, rtol=1e-14)
+    with pytest.raises(TypeError, match=r"^observed_order: params and errors must be numeric sequences"):
+        observed_order(["a", "b", "c"], [1.0, 0.5, 0.25])
+
+
+def test_real_solutions_stay_real_for_the_norm():
+    """A caller's norm sees float64 differences for real solutions (complex128 only for complex
+    ones): richardson_order and self_convergence_order."""
+    seen = []
+
+    def norm(v):
+        seen.append(v.dtype)
+        return float(np.max(np.abs(v)))
+
+    q = [np.array([1.0 + 0.3 * (0.1 / 2**k) ** 2]) for k in range(3)]
+    assert richardson_order(*q, 2.0, norm=norm) == pytest.approx(2.0, abs=1e-8)
+    h = 0.2 / 2.0 ** np.arange(5)
+    self_convergence_order(h, [np.array([1.0 + hk**2]) for hk in h], norm=norm)
+    assert seen and all(dt == np.float64 for dt in seen), seen
+    seen.clear()
+    richardson_order(*[x * 1j for x in q], 2.0, norm=norm)
+    assert all(dt == np.complex128 for dt in seen), seen
+
+
+def test_noise_falls_back_to_the_levels_above_the_floor_below_six_clear_levels():
+    """Five levels clear of the round-off zone (exact h^2) and two inside it, off the line: with
+    fewer than six clear levels the third differences are taken over every level above the floor
+    (zone included), which inflates the noise here (0.92) and leaves the order unsettled. (With
+    the clear levels alone the noise would be ~3e-16 and the fit 'algebraic 2' on levels 0..4: see
+    mutation/triage.md, seed 5, on this conservative fallback.)"""
+    h = 0.5 / 2.0 ** np.arange(7)
+    e = 1e-9 * (h / h[4]) ** 2
+    e[5:] = [1e-12, 3e-13]
+    fit = observed_order(h, e)
+    y = np.log(e)
+    assert fit.noise == pytest.approx(1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0), rel=1e-12)
+    assert fit.noise > 0.5 and fit.regime == "unsettled", fit.describe()
+
+
+def test_three_clear_levels_are_enough_to_overrule_a_zone_level():
+    """Local orders 3.0, 2.9 on three clear levels (floor 1e-12, zone 1e-10) and a finest level at
+    1e-11 in the zone: over all four levels the count model wins, but three clear levels are
+    enough to check it, and they are better fitted as a power law: not super-algebraic."""
+    h, e = _from_local([3.0, 2.9, 0.0], e0=1e-6)
+    e[3] = 1e-11
+    fit = observed_order(h, e, floor=1e-12)
+    assert fit.regime != "super-algebraic" and not any("level count" in s for s in fit.notes), fit.describe()
+
+
+def test_a_run_whose_slope_equals_settle_tol_does_not_fall():
+    """'Falls' means an oriented slope above settle_tol. h = 16 .. 1/4 (powers of 2), e = h below
+    h = 4 (so log e equals log h bit for bit and every run there has slope exactly 1) and order 3
+    above: with settle_tol = 1 the order-1 runs do not fall, the order-3 run's fine end levels
+    off (stagnating); just below 1 the order-1 part is the longest falling run."""
+    h = 2.0 ** np.arange(6, -7, -1)
+    e = np.where(h <= 4, h, 4 * (h / 4) ** 3)
+    assert np.all(np.log(e[h <= 4]) == np.log(h[h <= 4]))
+    fit = observed_order(h, e, settle_tol=1.0)
+    assert fit.regime == "stagnating" and fit.used == (0, 1, 2, 3, 4), fit.describe()
+    fit = observed_order(h, e, settle_tol=np.nextafter(1.0, 0.0))
+    assert fit.regime == "algebraic" and fit.used == tuple(range(4, 13)) and fit.order == 1.0, fit.describe()
+
+
+def test_a_fine_end_grows_only_strictly_below_minus_settle_tol():
+    """Order 2, then fine-end local orders -1 (e = 1/h on powers of 2: the fine-end slope is -1
+    bit for bit). settle_tol is set so that slope + 3 sd equals -settle_tol to the last bit (sd from
+    the third-difference noise, ~1e-16, computed as observed_order computes it): not shown to grow
+    (the test is strict), so the fine end is a floor (stagnating), not 'not converging'."""
+    from numerics.rates import _ls_fit
+
+    h = 2.0 ** np.arange(6, -3, -1)
+    e = np.where(h >= 1, h**2, 1 / h)
+    x, y = np.log(h), np.log(e)
+    sigma = float(1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0))
+    _, pf, _, sxx = _ls_fit(x[-3:], y[-3:])
+    assert pf == -1.0
+    sd = float(np.max(np.full(3, sigma))) / float(np.sqrt(sxx))
+    tol = -(pf + 3.0 * sd)
+    assert pf + 3.0 * sd == -tol
+    fit = observed_order(h, e, settle_tol=tol)
+    assert fit.noise == sigma and fit.used == tuple(range(7)), fit.describe()
+    assert fit.regime == "stagnating", fit.describe()
+    assert observed_order(h, e, settle_tol=np.nextafter(tol, 0.0)).regime == "not converging"
+
+
+def test_zone_levels_on_the_line_join_an_extended_run():
+    """h^2 (1e-11 at level 8) with level 8 x1.2 (clear, off the line: the run of agreeing local
+    orders ends at level 7) and levels 10, 11 within the round-off zone but on the line: the fine end
+    returns to the line and the zone levels join the extended fit (all 12 levels)."""
+    h = 0.5 / 2.0 ** np.arange(12)
+    e = 1e-11 * (h / h[8]) ** 2
+    e[8] *= 1.2
+    assert np.all(e[10:] < ROUND_OFF_ZONE * 100 * EPS) and e[9] > ROUND_OFF_ZONE * 100 * EPS
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(12)), fit.describe()
+    assert "level(s) [8] lie off the run's line but the fine end returns to it: kept in the fit" in fit.notes
+
+
+def test_a_zone_level_after_a_run_reaching_order_0_is_labelled_by_the_regime():
+    """Local orders 1.5, 0.9, 0.5, 0.2, 0.12 (the errors levelling off, clear of the zone), then a
+    finest level that drops into the round-off zone (1e-12): the finest settled run (levels 2..5)
+    reaches order 0 after coarse levels that fell faster: stagnating; the zone level after it is
+    not called round-off but labelled with the regime (the floor it shows is not round-off)."""
+    h, e = _from_local([1.5, 0.9, 0.5, 0.2, 0.12, 0.0], e0=1e-9)
+    e[-1] = 1e-12
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating" and fit.used == (2, 3, 4, 5), fit.describe()
+    assert fit.excluded[6] == "fine end departs from the fitted slope (regime stagnating)"
+    assert fit.excluded[0] == fit.excluded[1] == "pre-asymptotic (coarse end, before the local orders settle)"
