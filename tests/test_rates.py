@@ -1604,3 +1604,81 @@ def test_a_zone_level_after_a_run_reaching_order_0_is_labelled_by_the_regime():
     assert fit.regime == "stagnating" and fit.used == (2, 3, 4, 5), fit.describe()
     assert fit.excluded[6] == "fine end departs from the fitted slope (regime stagnating)"
     assert fit.excluded[0] == fit.excluded[1] == "pre-asymptotic (coarse end, before the local orders settle)"
+
+
+def test_geometric_criterion_is_inclusive_at_exactly_three_times_better():
+    """Zig-zag geometric errors on N = 10..24 with the factor bisected to where the geometric fit's
+    residual sum of squares is a third of the power law's, then two errors nudged by ulps to the
+    bitwise tie (the sums computed as observed_order computes them): 'three times better' is
+    inclusive, so the sequence is super-algebraic."""
+    from numerics.rates import _ls_fit
+
+    n = np.arange(10.0, 25.0)
+    h = 1.0 / n
+
+    def sums(e):
+        x, y = np.log(h), np.log(e)
+        return np.sum(_ls_fit(np.exp(-x), y)[2] ** 2), np.sum(_ls_fit(x, y)[2] ** 2) / 3.0
+
+    def errors(f):
+        return np.exp(-0.7 * n) * np.where(np.arange(n.size) % 2 == 0, 1.0, f)
+
+    lo, hi = 1.7, 1.8  # residual ratios 0.31 and 0.35 (test_geometric_criterion_is_pinned)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        geo, alg = sums(errors(mid))
+        lo, hi = (mid, hi) if geo <= alg else (lo, mid)
+    tie = None
+    for j in range(64):
+        for k in range(-256, 257):
+            e = errors(lo)
+            e[0] *= 1 + j * 2.0**-52
+            e[-1] *= 1 + k * 2.0**-52
+            geo, alg = sums(e)
+            if geo == alg:
+                tie = e
+                break
+        if tie is not None:
+            break
+    assert tie is not None
+    fit = observed_order(h, tie)
+    assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+
+
+@pytest.mark.parametrize("local", [[3.0, 3.0 + 3e-14, 10.0], [2.0, 2.0, 2.0 + 2e-14, 12.0]])
+def test_local_orders_equal_to_their_round_off_do_not_grow(local):
+    """An exact power law's local orders differ in their last bits; with a finest level that drops
+    far below the line they used to count as 'growing at every level' whenever those bits happened
+    to increase (super-algebraic, a false pass of a spectral claim decided by rounding). Growth now
+    means increments beyond the round-off of the local orders."""
+    h, e = _from_local(local, e0=1e-6)
+    fit = observed_order(h, e)
+    assert not any(GROW in s for s in fit.notes), fit.describe()
+
+
+def test_an_exact_power_law_with_a_finest_level_in_the_zone_is_not_super_algebraic():
+    """h^3 on three clear levels (floor 1e-12: zone up to 1e-10) and a finest level at 5e-12 in the
+    zone: before the fix the last bits of the two equal local orders made them 'grow' and the fit
+    was super-algebraic (local orders reaching 10.97); now the order 3 is fitted and the zone level
+    left out as round-off."""
+    h = 0.5 / 2.0 ** np.arange(4)
+    e = 1e-8 * (h / h[2]) ** 3
+    e[3] = 5e-12
+    fit = observed_order(h, e, floor=1e-12)
+    assert fit.regime == "algebraic" and fit.used == (0, 1, 2) and fit.contains(3.0), fit.describe()
+    assert fit.excluded[3].startswith("round-off (error 5.00e-12 within 100x")
+
+
+def test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended():
+    """Local orders 2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5: the bends inflate the noise estimate
+    (sigma 0.08), so all eight levels form one settled run; its finest three levels have slope
+    2.5 against the run's 2.12, off by more than settle_tol + 3 sd (0.1 + 0.25): the fine end
+    departs. Before, this was 'algebraic 2.121 [1.645, 2.598]' (order 2 passed) because only an
+    extended run's fine end was checked (mutant _778 of the seed-13 sample)."""
+    h, e = _from_local([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5])
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "unsettled", fit.describe()
+    assert fit.fine_order == pytest.approx(2.5, abs=1e-9) and fit.ci[1] == pytest.approx(2.5, abs=1e-9)
+    from theorems.judges import order_verdict
+
+    assert not order_verdict(fit, 2.0).holds
