@@ -33,7 +33,9 @@ Asymptotic range. The candidate runs are runs of at least ``min_points`` consecu
 ``settle_tol``) and whose local orders agree: their spread is at most ``settle_tol`` (absolute,
 default 0.1) plus ``3 sqrt(2)`` standard deviations of a local order under the noise model. The
 longest run wins; between equally long runs the finer one. It is then extended towards the fine
-end as described above.
+end as described above, and the run (extended or not) must still fall and the slope of its
+finest ``min_points`` clear levels must agree with its own within ``settle_tol`` plus 3 standard
+deviations, or the fine end departs.
 
 Noise model. Deterministic errors (1-D): ``sigma`` of log e is a robust estimate (1.4826 times
 the median absolute value, over sqrt(20)) from *third* differences of log e along the levels clear
@@ -57,9 +59,11 @@ refit: for 2 seeds this is the spread of the per-seed slopes) and the quantile i
 at least 4 levels whose means scatter about the line more than the seeds explain (structure the
 seeds share), the residual standard error with ``n - 2`` degrees of freedom instead.
 
-Other regimes. ``"super-algebraic"``: the local orders grow without settling (at every level,
-with increments that do not die out), or log e is three times better fitted as linear in the level
-count (1/h or N, over a range that at least doubles) than in log h; ``order`` is the largest local
+Other regimes. ``"super-algebraic"``: the local orders grow without settling (at every level, by
+more than their round-off, with increments that do not die out), or log e is three times better fitted as linear in the level
+count (1/h or N, over a range that at least doubles) than in log h, on the levels above the floor
+(and, when some of them lie in the round-off zone, the levels clear of it are not better fitted as a
+power law: a zone level cannot carry the verdict alone); ``order`` is the largest local
 order seen (a lower bound) and ``ci = (order, inf)``. ``"round-off"``: fewer than ``min_points``
 levels lie above the floor, or the errors do not fall and every level is within the round-off zone;
 ``order`` is NaN.
@@ -371,8 +375,12 @@ def observed_order(
     oriented = direction * local_sorted[pairs]
     if oriented.size >= 3 and np.all(np.isfinite(oriented)) and oriented[0] > 0:
         inc = np.diff(oriented)
+        # growth means increments beyond the round-off of the local orders (~ eps |log e| / |dx|):
+        # an exact power law's local orders differ in their last bits, and a finest level that
+        # cancels (h^3, then 5e-12) must not make 3, 3 + 1e-15, 10.9 "growing at every level"
+        tiny = 16.0 * EPS * (1.0 + float(np.max(np.abs(y[candidates])))) / float(np.min(np.abs(np.diff(x))))
         if (
-            np.all(inc > 0)
+            np.all(inc > tiny)
             and inc[-1] >= 0.5 * inc[0]
             and inc[-1] > settle_tol
             and oriented[-1] > 1.5 * oriented[0]
@@ -395,13 +403,26 @@ def observed_order(
         _, b_geo, res_geo, _ = _ls_fit(count, yc)
         # Under the geometric model the local order grows like the count itself, so the count
         # must at least double over the levels for "growing local orders" to mean anything.
-        if (
+        geometric = (
             b_geo < 0
             and count.max() >= 2.0 * count.min()
             and np.sum(res_geo**2) <= np.sum(res_alg**2) / 3.0
-        ):
+        )
+        inside = candidates[~clear[candidates]]
+        if geometric and inside.size and np.count_nonzero(clear) >= 3:
+            # Levels within the round-off zone must not carry the verdict alone: the levels clear
+            # of it must not be better fitted as a power law (h^2 on eight levels and a finest
+            # level that cancels to 1e-12 is a power law and a round-off level, not geometric).
+            cl = np.flatnonzero(clear)
+            cnt = np.exp(-x[cl]) if direction > 0 else np.exp(x[cl])
+            geometric = bool(np.sum(_ls_fit(cnt, y[cl])[2] ** 2) <= np.sum(_ls_fit(x[cl], y[cl])[2] ** 2))
+        if geometric:
             notes.append("log e is linear in the level count, not in log h: geometric convergence")
-            top = float(direction * oriented.max())
+            # the largest local order seen: between neighbouring levels above the floor, or, when
+            # no two neighbours are (errors exactly 0 or below the floor at every other level),
+            # between consecutive levels above the floor
+            seen = oriented if oriented.size else direction * local_orders(hs[candidates], es[candidates])
+            top = float(direction * seen.max())
             ci = (top, np.inf) if direction > 0 else (-np.inf, top)
             return result(top, ci, np.nan, "super-algebraic", list(candidates))
 
@@ -497,8 +518,10 @@ def observed_order(
             off.append(k)
     last_clear = int(np.flatnonzero(clear)[-1]) if np.any(clear) else -1
     departs = last_clear in off
-    if not departs and end > j:
-        # The extended run must still fall and its own fine end must agree with its slope.
+    if not departs:
+        # The run (extended or not) must still fall, and its own fine end must agree with its
+        # slope: the settling allowance lets local orders spread by settle_tol + 3 sqrt2 local sd,
+        # which can hide a fine end that departs by more than settle_tol + 3 sd of its slope.
         a2, b2, _, _ = _slope_se(x[i : end + 1], y[i : end + 1])
         tail = [k for k in range(i, end + 1) if clear[k]][-min_points:]
         pf_run = _ls_fit(x[tail], y[tail])[1] if len(tail) == min_points else b2
@@ -627,7 +650,7 @@ def self_convergence_order(params, solutions, *, norm=None, **kwargs) -> OrderFi
             f"self_convergence_order: {len(solutions)} solutions for {h.size} parameters"
         )
     ratios = h[1:] / h[:-1]
-    if not np.allclose(ratios, ratios[0], rtol=1e-10):
+    if not np.allclose(ratios, ratios[0], rtol=1e-10, atol=0.0):
         raise ValueError("self_convergence_order: params must form a geometric ladder (constant ratio)")
     qs = [_as_solution(q, "self_convergence_order") for q in solutions]
     nrm = norm or (lambda v: float(np.max(np.abs(v), initial=0.0)))

@@ -104,3 +104,20 @@ def test_an_unjudged_search_says_why_and_still_finds_the_halved_violation():
     assert zhang2023.study_trained_lsa("fast", 0, rtol_scale=0.5).evidence["search_worst_ratio"] > 1
     with pytest.raises(ValueError):
         with_search(v, WorstCase(0.5, {}, 1, 1), judged=False)
+
+
+def test_worst_case_describes_exhaustive_seeded_and_combined_searches_truthfully():
+    """An exhaustive search (starts=0, every state visited) is not described as seeded starts; a
+    record combining an exhaustive and a seeded search (where["exhaustive"] present) says both and
+    which part found the worst case; a seeded search keeps its text."""
+    exhaustive = WorstCase(1.0, {"n": 3, "exhaustive": 1}, 27, 0)
+    assert exhaustive.describe() == ("adversarial worst measured/bound 1 at (n=3, exhaustive=1) "
+                                     "[27 states, exhaustive search]")
+    both = WorstCase(1.0, {"n": 3, "exhaustive": 1}, 67, 4)
+    assert both.describe().endswith("[67 evaluations: an exhaustive search and 4 seeded starts; "
+                                    "worst case from the exhaustive search]")
+    searched = WorstCase(0.75, {"n": 16.0, "exhaustive": 0}, 67, 4)
+    assert searched.describe().endswith("worst case from the seeded search]")
+    seeded = WorstCase(0.5, {"x": 0.125}, 10, 2)
+    assert seeded.describe() == "adversarial worst measured/bound 0.5 at (x=0.125) [10 evaluations from 2 seeded starts]"
+    assert "seeded starts" not in exhaustive.describe()

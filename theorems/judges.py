@@ -182,7 +182,13 @@ class Axis:
 
 @dataclass(frozen=True)
 class WorstCase:
-    """The largest measured/bound ratio an adversarial search found, and where."""
+    """The largest measured/bound ratio an adversarial search found, and where.
+
+    ``starts`` is the number of seeded starts (:func:`adversarial_search`); an exhaustive search
+    (every state enumerated, no random start) is recorded with ``starts=0`` and ``evaluations`` the
+    number of states it visited. A record that combines an exhaustive search with a seeded one
+    carries ``where["exhaustive"]`` (1 when the worst case came from the exhaustive part, else 0),
+    ``evaluations`` the total of both and ``starts`` the seeded search's."""
 
     ratio: float
     where: dict
@@ -195,8 +201,15 @@ class WorstCase:
 
     def describe(self) -> str:
         at = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in self.where.items())
-        return (f"adversarial worst measured/bound {self.ratio:.4g} at ({at}) "
-                f"[{self.evaluations} evaluations from {self.starts} seeded starts]")
+        if self.starts == 0:
+            how = f"{self.evaluations} states, exhaustive search"
+        elif "exhaustive" in self.where:
+            part = "exhaustive" if self.where["exhaustive"] else "seeded"
+            how = (f"{self.evaluations} evaluations: an exhaustive search and {self.starts} seeded starts; "
+                   f"worst case from the {part} search")
+        else:
+            how = f"{self.evaluations} evaluations from {self.starts} seeded starts"
+        return f"adversarial worst measured/bound {self.ratio:.4g} at ({at}) [{how}]"
 
 
 def adversarial_search(ratio_of, space: dict[str, Axis], *, seed: int, starts: int = 4,
