@@ -550,3 +550,22 @@ def test_sampler_groups_long_prefixes_without_overflow_and_outcome_index_limit()
     assert pv.outcome_index(np.full((1, 31), 3))[0] == 4**31 - 1  # the largest index int64 holds
     with pytest.raises(ValueError, match=r"^samples must have N <= 31 columns"):
         pv.outcome_index(np.zeros((1, 32), dtype=int))
+
+
+def test_sampler_prefix_grouping_is_exact_at_the_int64_boundary():
+    """The base-4 prefix code is used up to 31 prefix sites (< 2^62) and the rows themselves from 32
+    on. At n = 33 the last site's prefix has 32 entries (code up to 4^32 - 1: it would wrap, still
+    one-to-one modulo 2^64, so only from 33 entries do prefixes collide, as in the test above).
+    With a_1 taking all four values and the last site copying a_1, any wrong grouping here draws
+    the last site from another prefix's conditional."""
+    n = 33
+
+    def cond(prefix):
+        if prefix == ():
+            return np.full(4, 0.25)
+        e = np.zeros(4)
+        e[prefix[0] if len(prefix) == n - 1 else 0] = 1.0
+        return e
+
+    s = pv.sample_autoregressive(cond, n, 64, 3)
+    assert set(s[:, 0]) == {0, 1, 2, 3} and np.array_equal(s[:, -1], s[:, 0]) and np.all(s[:, 1:-1] == 0)
