@@ -29,6 +29,7 @@ def test_counts_and_errors():
         glu.glu_block(glu.init_glu_block(2, 2, jax.random.PRNGKey(0)), jnp.ones((2, 2)), "tanhglu")
 
 
+@pytest.mark.slow  # a second seed of two claims: `python -m theorems sweep` covers seeds 0-19 of every claim
 @pytest.mark.parametrize("cid", ["abdullah2024.no_token_mixing", "abdullah2024.block_counts"])
 def test_claims_seed_4(cid):
     claim = get(cid)
