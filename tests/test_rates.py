@@ -1682,3 +1682,18 @@ def test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended():
     from theorems.judges import order_verdict
 
     assert not order_verdict(fit, 2.0).holds
+
+
+def test_geometric_check_against_zone_levels_is_the_same_for_h_and_for_n():
+    """Seed-6 mutation survivor (rates x_observed_order_492): the check that the levels clear of the
+    round-off zone are better fitted geometrically than as a power law has a branch for a decreasing
+    error in an increasing parameter (N, expected < 0), with the level count exp(x) instead of
+    exp(-x). exp(-2N)(1 + 0.3 sin N), N = 3..62, reaches the zone and is geometric (not growing
+    local orders); in h = 1/N and in N it must give the same regime, order and levels."""
+    N = np.arange(3, 63, 1.0)
+    e = np.exp(-2.0 * N) * (1.0 + 0.3 * np.sin(N))
+    a = observed_order(1.0 / N, e, expected=1.0)
+    b = observed_order(N, e, expected=-1.0)
+    assert a.regime == b.regime == "super-algebraic"
+    assert any("geometric convergence" in s for s in a.notes) and any("geometric convergence" in s for s in b.notes)
+    assert a.used == b.used and b.order == pytest.approx(-a.order, rel=1e-12)
