@@ -1697,3 +1697,15 @@ def test_geometric_check_against_zone_levels_is_the_same_for_h_and_for_n():
     assert a.regime == b.regime == "super-algebraic"
     assert any("geometric convergence" in s for s in a.notes) and any("geometric convergence" in s for s in b.notes)
     assert a.used == b.used and b.order == pytest.approx(-a.order, rel=1e-12)
+
+
+def test_high_orders_settle_as_algebraic():
+    """Seed-6 mutation survivor (rates x_observed_order_879): "the run must still fall" compares the
+    oriented slope with settle_tol (``direction * b2 <= settle_tol``); written as a quotient it flags
+    every order above 1 / settle_tol = 10 as departing. Exact h^p for p = 12 and 15 on eight levels
+    clear of round-off (errors 7e-2 .. 1e-12 and 3e-2 .. 1e-15 relative to h^p at h = 0.8) are
+    algebraic with their order."""
+    h = np.geomspace(0.8, 0.1, 8)
+    for p in (12.0, 15.0):
+        f = observed_order(h, h**p, expected=p, scale=1.0)
+        assert f.regime == "algebraic" and f.order == pytest.approx(p, abs=1e-9), (p, f.regime, f.notes)
