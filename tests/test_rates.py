@@ -1709,3 +1709,17 @@ def test_high_orders_settle_as_algebraic():
     for p in (12.0, 15.0):
         f = observed_order(h, h**p, expected=p, scale=1.0)
         assert f.regime == "algebraic" and f.order == pytest.approx(p, abs=1e-9), (p, f.regime, f.notes)
+
+
+def test_a_clear_level_after_an_exact_zero_is_not_dropped():
+    """Seed-6 mutation survivor (rates x_observed_order_612): in the fine-end extension an exact 0
+    stops the round-off zone (``continue``), and a later level clear of the zone is then listed as
+    off the line, never silently dropped (``break`` would drop it and call h^2 on levels 0..7
+    'algebraic'). The fine end decides: h^2 with an exact 0 at level 8 and a clear level 9 is not a
+    settled order."""
+    h = 2.0 ** -np.arange(1, 11)
+    e = h**2
+    e[8] = 0.0
+    f = observed_order(h, e, expected=2.0)
+    assert f.regime == "unsettled" and f.used == tuple(range(8))
+    assert any("fine end departs" in s for s in f.notes)
