@@ -1390,23 +1390,30 @@ def test_coarse_levels_must_fall_strictly_faster_to_make_a_floor():
     assert fit.regime == "unsettled", fit.describe()
 
 
+def _ulp_tie(e, i, j, k_max, at_tie):
+    """The first copy of e with e[i] scaled by 1 + a 2^-52 (a = 0..63) and e[j] by 1 + b 2^-52
+    (b = -k_max..k_max) for which at_tie holds (a bitwise tie of a criterion), or None."""
+    for a in range(64):
+        for b in range(-k_max, k_max + 1):
+            t = np.array(e, dtype=np.float64)
+            t[i] *= 1 + a * 2.0**-52
+            t[j] *= 1 + b * 2.0**-52
+            if at_tie(t):
+                return t
+    return None
+
+
 def test_super_algebraic_growth_allows_a_last_increment_of_exactly_half_the_first():
     """Local orders 1, 2, 2.6, 3.1 nudged (by ulps of two errors) until the last increment is
     exactly half the first, bit for bit: 'at least half' is inclusive, so the increments do not die
     out and the growth is super-algebraic."""
     h, e = _from_local([1, 2, 2.6, 3.1])
-    tie = None
-    for j in range(64):
-        for k in range(-64, 65):
-            t = e.copy()
-            t[1] *= 1 + j * 2.0**-52
-            t[-1] *= 1 + k * 2.0**-52
-            inc = np.diff(local_orders(h, t))
-            if inc[-1] == 0.5 * inc[0]:
-                tie = t
-                break
-        if tie is not None:
-            break
+
+    def at_tie(t):
+        inc = np.diff(local_orders(h, t))
+        return inc[-1] == 0.5 * inc[0]
+
+    tie = _ulp_tie(e, 1, -1, 64, at_tie)
     assert tie is not None
     fit = observed_order(h, tie)
     assert fit.regime == "super-algebraic" and any(GROW in s for s in fit.notes), fit.describe()
@@ -1628,18 +1635,11 @@ def test_geometric_criterion_is_inclusive_at_exactly_three_times_better():
         mid = 0.5 * (lo + hi)
         geo, alg = sums(errors(mid))
         lo, hi = (mid, hi) if geo <= alg else (lo, mid)
-    tie = None
-    for j in range(64):
-        for k in range(-256, 257):
-            e = errors(lo)
-            e[0] *= 1 + j * 2.0**-52
-            e[-1] *= 1 + k * 2.0**-52
-            geo, alg = sums(e)
-            if geo == alg:
-                tie = e
-                break
-        if tie is not None:
-            break
+    def at_tie(t):
+        geo, alg = sums(t)
+        return geo == alg
+
+    tie = _ulp_tie(errors(lo), 0, -1, 256, at_tie)
     assert tie is not None
     fit = observed_order(h, tie)
     assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
