@@ -442,7 +442,7 @@ def test_grid_periodic_false_failures_are_the_stated_kinds():
     for seed in (190, 770):
         v = claim.study("fast", seed)
         errs = np.asarray(v.evidence["errors"])
-        assert not v.holds and np.sum(errs > 1e3 * np.finfo(float).eps) <= 4
+        assert not v.holds and np.sum(errs > 1e3 * EPS) <= 4
     assert "0.3 %" in claim.expected
 
 
