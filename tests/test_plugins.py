@@ -344,3 +344,14 @@ def test_dask_local_cluster_gives_byte_identical_results(tmp_path):
     assert "DONE" in res.stdout, res.stdout + res.stderr[-3000:]
     local, dask = (tmp_path / "local" / "results.json"), (tmp_path / "dask" / "results.json")
     assert local.read_bytes() == dask.read_bytes()
+
+
+def test_the_test_run_never_touches_the_user_cache():
+    """conftest points the verdict cache at a temporary folder: a verdict left in ~/.cache by an
+    earlier `make appendix` must not be reused by a test (it once made a run finish before the
+    signal test could interrupt it), and the tests must not fill the user's cache."""
+    from theorems.cache import default_dir, user_cache_dir
+
+    assert default_dir() != user_cache_dir()
+    assert default_dir().name.startswith("theorycheck-test-cache-")
+    assert os.environ["THEORYCHECK_CACHE"] == str(default_dir())

@@ -44,7 +44,7 @@ def test_signal_stops_the_appendix_cleanly(tmp_path, sig, code):
     out = tmp_path / "app"
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "theorems", "appendix", "--out", str(out), "--profile",
-                             "full", "--jobs", "2", *BUSY], cwd=tmp_path, env=env,
+                             "full", "--jobs", "2", "--no-cache", *BUSY], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         # wait until both workers exist and the temporary folder is there: the run is under way
