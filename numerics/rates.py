@@ -37,16 +37,19 @@ end as described above, and the run (extended or not) must still fall and the sl
 finest ``min_points`` clear levels must agree with its own within ``settle_tol`` plus 3 standard
 deviations, or the fine end departs.
 
-Noise model. Deterministic errors (1-D): ``sigma`` of log e is a robust estimate (1.4826 times
-the median absolute value, over sqrt(20)) from *third* differences of log e along the levels clear
-of the round-off zone. Third differences vanish for an exact power law and for a constant
-curvature, and a smooth crossover between two powers contributes about a tenth of what it adds to
-second differences, so curvature is not read as noise. A finer level lies on the run's line when
-its residual is at most ``settle_tol |x_k - x_end| + 3 sqrt(sigma^2 + var(prediction))``
-(``x = log h``). Stochastic errors (2-D, levels x seeds): the fit is on log of the seed mean;
-``sigma`` is the pooled relative spread over levels, ``sqrt(mean_k s_k^2 / e_k^2 / m)`` (``ddof =
-1``), not the per-level 2- or 3-sample variance alone: each level's own spread (``m - 1`` dof) is
-shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof, and the fit is weighted by the result.
+Noise model. Deterministic errors (1-D): ``sigma`` of log e is a robust estimate (1.4826 times the
+median absolute value, over sqrt(20)) from *third* differences of log e along the levels clear of
+the round-off zone (along all the levels above the floor when fewer than 6 are clear; 0 when fewer
+than 5 levels are left, i.e. fewer than 2 third differences). Third differences vanish for an exact
+power law and for a constant curvature, and a smooth crossover between two powers contributes about
+a tenth of what it adds to second differences, so curvature is not read as noise. A finer level
+lies on the run's line when its residual is at most ``settle_tol |x_k - x_end| + 3 sqrt(sigma_k^2 +
+var(prediction))`` (``x = log h``; ``var(prediction) = sigma^2 (1/n + (x_k - xbar)^2 / Sxx)`` for
+the run's n levels; ``sigma_k = sigma`` for deterministic errors). Stochastic errors (2-D, levels x
+seeds): the fit is on log of the seed mean; ``sigma`` is the pooled relative spread over levels,
+``sqrt(mean_k s_k^2 / e_k^2 / m)`` (``ddof = 1``), not the per-level 2- or 3-sample variance alone:
+each level's own spread (``m - 1`` dof) is shrunk towards the pool with ``PRIOR_DOF`` (= 4) dof,
+and the fit is weighted by the result.
 
 Intervals. Deterministic: t-based with ``n - 2`` degrees of freedom on the run's residuals,
 widened by the larger of ``|p - p_finest|`` and half the spread of the run's local orders (the

@@ -1723,3 +1723,73 @@ def test_a_clear_level_after_an_exact_zero_is_not_dropped():
     f = observed_order(h, e, expected=2.0)
     assert f.regime == "unsettled" and f.used == tuple(range(8))
     assert any("fine end departs" in s for s in f.notes)
+
+
+# --- the noise-model widths of the fine-end checks, pinned at their boundaries -----------------
+# Module docstring: with seeds, sigma_k^2 = ((m - 1) own_k + PRIOR_DOF sigma^2) / (m - 1 + PRIOR_DOF),
+# own_k = (relative seed variance at level k) / m, sigma^2 = mean of own_k. The tests below rebuild
+# those figures from the definition, put a ladder a factor 1 +- 1e-3 either side of a check's
+# boundary and require the verdict to flip there.
+
+def _seeds_with_own_sd(own_sd: float, m: int) -> np.ndarray:
+    """m seed values with mean exactly 1 whose variance / m is own_sd^2 (one high seed, m - 1 low)."""
+    v = np.full(m, 1.0 - own_sd)
+    v[0] = 1.0 + own_sd * (m - 1)
+    return v
+
+
+def _pooled_sd(own_sd: np.ndarray, m: int) -> np.ndarray:
+    from numerics.rates import PRIOR_DOF
+
+    pool = np.mean(own_sd**2)
+    return np.sqrt(((m - 1) * own_sd**2 + PRIOR_DOF * pool) / (m - 1 + PRIOR_DOF))
+
+
+@pytest.mark.parametrize("r, fine_sd", [(10.0, 0.4), (1.5, 0.08)])
+@pytest.mark.parametrize("side", [-1, +1])
+def test_stagnation_is_decided_by_the_fine_slope_plus_three_of_its_sd(r, fine_sd, side):
+    """Six levels of exact h^2 (seed spread 1e-3), then three a factor r apart on a shallower slope
+    pf with seed spread fine_sd: the fine end departs, and it is 'stagnating' iff pf + Z sd <= half
+    the order, sd = max sigma_k / sqrt(Sxx) the slope's standard deviation over those three levels
+    (Sxx = 2 log(r)^2). At r = 10 (sqrt Sxx = 3.3) and r = 1.5 (0.57) a sd multiplied by sqrt Sxx
+    instead of divided moves the boundary by a factor 10.6 and 0.33 either way."""
+    from numerics.rates import DEPARTURE_Z
+
+    m, L = 41, np.log(r)
+    x = -np.arange(9.0) * L
+    own = np.array([1e-3] * 6 + [fine_sd] * 3)
+    sd = float(np.max(_pooled_sd(own, m)[6:])) / np.sqrt(2 * L**2)
+    pf = 0.5 * 2.0 - DEPARTURE_Z * sd * (1.0 + side * 1e-3)  # side -1: pf + Z sd just above half the order
+    y = 2.0 * x
+    y[6:] = y[5] + pf * (x[6:] - x[5])
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.used == (0, 1, 2, 3, 4, 5), fit.describe()
+    assert fit.fine_order == pytest.approx(pf, rel=1e-9)
+    assert fit.regime == ("stagnating" if side > 0 else "unsettled"), fit.describe()
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_finer_level_is_on_the_line_within_its_prediction_interval(side):
+    """Four levels of exact h^2 (r = 1.2, two seeds e (1 +- s), so sigma_k = sigma = s), then three
+    shifted by delta off the line (the jump breaks the run of local orders). The finest level
+    decides: it is on the run's line iff delta <= settle_tol |x_6 - x_3| + Z sqrt(sigma_6^2 +
+    sigma^2 (1/n + (x_6 - xbar)^2 / Sxx)), the prediction interval of a new point at x_6 for a line
+    fitted on n = 4 points. Just inside: one algebraic run over all seven levels; just outside: the
+    fine end departs ('unsettled' on levels 0..3)."""
+    from numerics.rates import DEPARTURE_Z
+
+    s, L = 0.01, np.log(1.2)
+    x = -np.arange(7.0) * L
+    xr = x[:4]
+    tol = 0.1 * abs(x[6] - x[3]) + DEPARTURE_Z * s * np.sqrt(
+        1.0 + 1.0 / 4 + (x[6] - xr.mean()) ** 2 / np.sum((xr - xr.mean()) ** 2))
+    y = 2.0 * x
+    y[4:] -= tol * (1.0 - side * 1e-3)  # side +1: just inside
+    E = np.exp(y)[:, None] * np.array([1.0 + s, 1.0 - s])
+    fit = observed_order(np.exp(x), E, expected=2.0, settle_tol=0.1)
+    assert fit.noise == pytest.approx(s, rel=1e-9)
+    if side > 0:
+        assert fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
+    else:
+        assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
