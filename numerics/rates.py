@@ -595,7 +595,10 @@ def observed_order(
         # Deterministic errors whose interval reaches order 0 have not been shown to fall, whatever
         # the run's local orders do at its fine end: decaying (the approach to a floor) or flat (a
         # floor reached, which a noise estimate inflated by the bends would pass as settled).
-        coarse_fell = i >= 1 and direction * _ls_fit(x[: i + 1], y[: i + 1])[1] > direction * b + settle_tol
+        # (over the coarser levels with positive errors: an exact 0 has log e = -inf and no slope)
+        coarser = [k for k in range(i + 1) if es[k] > 0]
+        coarse_fell = len(coarser) >= 2 and (
+            direction * _ls_fit(x[coarser], y[coarser])[1] > direction * b + settle_tol)
         regime = "stagnating" if coarse_fell else "unsettled"
         notes.append(f"the interval of the finest settled run reaches order 0 (order {b:.3f} +- {half:.3f})")
         ci = (np.nan, np.nan) if regime == "stagnating" else (b - half, b + half)

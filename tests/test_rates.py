@@ -1793,3 +1793,83 @@ def test_a_finer_level_is_on_the_line_within_its_prediction_interval(side):
         assert fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
     else:
         assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+# --- seed-7 survivors (mutation/triage.md) ---------------------------------------------------
+
+@pytest.mark.parametrize("zero", [None, 0, 1])
+def test_an_exact_zero_at_a_coarse_level_leaves_the_stagnation_verdict(zero):
+    """Local orders 3, 3, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05: the finest settled run (levels 4..8)
+    reaches order 0 after coarser levels that fell faster, so the errors stagnate. An exact 0 at
+    a coarse level (admissible) has no logarithm: 'coarser levels fell faster' is judged on the
+    coarser levels with positive errors, not on a least-squares line through log 0 = -inf (which
+    gave NaN, a RuntimeWarning and 'unsettled')."""
+    import warnings
+
+    h, e = _from_local([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], e0=1e-3)
+    if zero is not None:
+        e[zero] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = observed_order(h, e)
+    assert fit.regime == "stagnating" and fit.used == (4, 5, 6, 7, 8), fit.describe()
+
+
+def test_no_run_and_too_few_clear_levels_leave_the_fine_slope_undefined():
+    """Exact 1e-11 h^2 on four levels with an exact 0 at level 2: no three consecutive positive
+    levels, so no run; only levels 0 and 1 are clear of the round-off zone, fewer than min_points,
+    so the fine-end slope is NaN (not a number made up from two levels) and the regime is
+    'unsettled' with the all-level fit (levels 0, 1, 3), not an error."""
+    h = 2.0 ** -np.arange(4.0)
+    e = 1e-11 * h**2
+    e[2] = 0.0
+    assert np.count_nonzero(e > ROUND_OFF_ZONE * 100 * EPS) == 2
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 3), fit.describe()
+    assert np.isnan(fit.fine_order) and fit.order == pytest.approx(2.0, abs=1e-12)
+
+
+def test_zone_levels_can_veto_a_geometric_verdict_but_never_make_one():
+    """Local orders 3.5, 4.5 on the three levels clear of the round-off zone, then exactly 4 on three
+    levels inside it (r = 1.5, all above the floor): over the six levels a power law fits better
+    than geometric decay (not three times worse), so the sequence is algebraic, with an interval
+    covering 4. That the three clear levels alone are better fitted as geometric (their local
+    orders grow) may only overrule a geometric verdict, never turn an algebraic one into
+    'super-algebraic'."""
+    h = 1.5 ** -np.arange(6.0)
+    y = np.concatenate([[0.0], np.cumsum(np.array([3.5, 4.5] + [4.0] * 3) * np.diff(np.log(h)))])
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    e = np.exp(y) * 3.0 * zone / np.exp(y[2])
+    assert np.count_nonzero(e > zone) == 3 and np.all(e > 100 * EPS)
+    fit = observed_order(h, e, expected=4.0)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(6)), fit.describe()
+    assert fit.ci[0] < 4.0 < fit.ci[1]
+
+
+def test_a_run_inside_the_zone_is_not_judged_by_the_coarse_levels_before_it():
+    """Exact h^2 on levels 2..8, with only level 2 clear of the round-off zone, after coarse levels
+    with local orders 4 and 3 (pre-asymptotic): the run has fewer than min_points clear levels, so
+    'its finest min_points clear levels agree with its slope' has nothing to compare, and it must
+    not borrow the pre-asymptotic levels 0, 1 (slope 3.5) to call the fine end departing."""
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    h = 2.0 ** -np.arange(9.0)
+    e = np.empty(9)
+    e[2:] = 1.5 * zone * (h[2:] / h[2]) ** 2
+    e[1] = e[2] * 2.0**3
+    e[0] = e[1] * 2.0**4
+    assert np.count_nonzero(e > zone) == 3
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(2, 9)), fit.describe()
+    assert fit.order == pytest.approx(2.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("regime", ["stagnating", "not converging", "unsettled"])
+def test_describe_of_a_fit_with_no_positive_error_does_not_raise(regime):
+    """OrderFit is public: a fit built by hand (or loaded) with every error 0 still describes
+    itself in every regime that quotes the finest error (0 then), instead of np.min of nothing."""
+    import dataclasses
+
+    h, e = _from_local([2.0, 2.0, 2.0])
+    fit = dataclasses.replace(observed_order(h, e), regime=regime, errors=np.zeros(4))
+    text = fit.describe()
+    assert text.startswith(regime.split()[0]) and ("0.00e+00" in text or regime != "stagnating"), text
