@@ -175,9 +175,11 @@ class TokenMatrix(np.ndarray):
 
     :func:`embed` and :func:`ridge_embed` return one, so that the forward passes' default
     ``n_context`` is right for any number of queries (without it the default T - 1 would count
-    every query but the last as a context token). The count survives copies and same-shape
-    arithmetic (the forward passes' outputs keep it) and is dropped by anything that changes the
-    number of columns (slices, concatenation), which then falls back to the plain default.
+    every query but the last as a context token). The count survives copies, row selections and
+    same-shape arithmetic (the forward passes' outputs keep it) and is dropped by anything that
+    changes the number of columns (slices, concatenation), by transposes and by any index that
+    selects or reorders columns (``Z[:, ::-1]``, ``Z[:, perm]``), even when the shape comes out
+    the same: the result then falls back to the plain default (or an explicit ``n_context``).
     """
 
     n_context: int | None
@@ -191,6 +193,43 @@ class TokenMatrix(np.ndarray):
         n = getattr(obj, "n_context", None)
         same = n is not None and self.ndim == 2 and obj.ndim == 2 and self.shape[1] == obj.shape[1]
         self.n_context = n if same else None
+
+    def __getitem__(self, key):
+        out = super().__getitem__(key)
+        if isinstance(out, TokenMatrix) and out.n_context is not None and not _all_columns(key, self.shape[1]):
+            out.n_context = None
+        return out
+
+    def transpose(self, *axes):
+        out = super().transpose(*axes)
+        if isinstance(out, TokenMatrix):
+            out.n_context = None  # rows become columns: not this layout any more
+        return out
+
+    def swapaxes(self, axis1, axis2):
+        out = super().swapaxes(axis1, axis2)
+        if isinstance(out, TokenMatrix):
+            out.n_context = None
+        return out
+
+    @property
+    def T(self):
+        return self.transpose()
+
+
+def _all_columns(key, n_columns: int) -> bool:
+    """Whether a 2-D index keeps every column in order (a row selection): ``Z[1:3]``, ``Z[:, :]``."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if any(k is None for k in key):
+        return False  # a new axis: not a token matrix
+    if Ellipsis in [k for k in key if not isinstance(k, np.ndarray)]:
+        at = next(i for i, k in enumerate(key) if not isinstance(k, np.ndarray) and k is Ellipsis)
+        key = key[:at] + (slice(None),) * (2 - (len(key) - 1)) + key[at + 1:]
+    if len(key) < 2:
+        return True
+    col = key[1]
+    return isinstance(col, slice) and col.indices(n_columns) == (0, n_columns, 1)
 
 
 def _marked_context(Z) -> int | None:

@@ -617,6 +617,22 @@ def test_array_validation_and_layer_classes():
     assert r.heads == 2 and r.dim == 3 and r.V.dtype == np.float64 and not r.V.flags.writeable
 
 
+def test_token_matrix_count_is_dropped_by_transposes_and_column_reorders():
+    """A square token matrix (d + 1 = n + m): its transpose, a reversed or permuted column order and
+    np.fliplr keep the shape but are not the embedding's layout, so they must not keep the count
+    (lsa_forward would mask the wrong columns by default); row selections keep it."""
+    X, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([5.0, 6.0])
+    Z = embed(X, y, np.array([7.0, 8.0]))
+    assert Z.shape == (3, 3) and Z.n_context == 2
+    for other in (Z.T, np.transpose(Z), Z.swapaxes(0, 1), Z[:, ::-1], Z[:, [2, 1, 0]], np.fliplr(Z),
+                  Z[..., ::-1]):
+        assert other.shape == (3, 3) and other.n_context is None
+    for same in (Z[...], Z[:, :], Z[..., :], Z[:, 0:3], Z[[0, 2]], Z[1:], Z.copy(), Z * 2.0):
+        assert same.n_context == 2
+    layers = gd_layers(2, 0.5, 1)
+    np.testing.assert_array_equal(lsa_forward(Z.T, layers), lsa_forward(np.asarray(Z).T.copy(), layers))
+
+
 def test_embed_layouts_token_matrix_rules_and_context_counts():
     X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
     y = np.array([7.0, 8.0, 9.0])
