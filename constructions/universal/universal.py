@@ -50,7 +50,7 @@ non-zero inputs each, i.e. Theta(delta^{-dn}) parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -287,6 +287,25 @@ def _as_csr(name: str, W, shape: tuple[int, int]) -> scipy.sparse.csr_array:
     return M
 
 
+_WEIGHT_KEYS = ("embed_x", "embed_pos", "embed_bias", "sink", "W_Q", "W_K", "W_V", "W_O", "W_1", "b_1",
+                "W_2", "b_2", "readout")
+
+
+def _dense(name: str, W, ndim: int, shape: tuple | None = None) -> np.ndarray:
+    """A dense weight (array, nested list, any real dtype) as finite float64 of the given rank and
+    shape (None: any length on that axis)."""
+    try:
+        A = np.asarray(W, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"weights[{name!r}] must be a real numeric array ({exc})") from None
+    if A.ndim != ndim or (shape is not None and any(s is not None and s != a for s, a in zip(shape, A.shape))):
+        want = "(" + ", ".join("*" if s is None else str(s) for s in (shape or (None,) * ndim)) + ("," if ndim == 1 else "") + ")"
+        raise ValueError(f"weights[{name!r}] has shape {A.shape}, expected {want}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError(f"weights[{name!r}] must be finite")
+    return A
+
+
 def reference_forward(weights: dict, X, *, block: int = 4_000_000) -> np.ndarray:
     """Run exported weights on inputs X (shape (d, n) or (B, d, n)); returns (B, d, n) float64.
 
@@ -295,26 +314,38 @@ def reference_forward(weights: dict, X, *, block: int = 4_000_000) -> np.ndarray
     product taken as a sparse-times-dense product so that the cost is (non-zeros) x (tokens), and
     the batch processed in blocks of at most ``block`` hidden pre-activations at a time.
     """
-    d, n = weights["embed_x"].shape[1], weights["embed_pos"].shape[1]
+    if not isinstance(weights, Mapping):
+        raise TypeError(f"weights must be a dict of arrays (export_weights' output), got {type(weights).__name__}")
+    missing = [k for k in _WEIGHT_KEYS if k not in weights]
+    if missing:
+        raise ValueError(f"weights is missing {missing} (export_weights' keys are {list(_WEIGHT_KEYS)})")
+    embed_x = _dense("embed_x", weights["embed_x"], 2)
+    E, d = embed_x.shape
+    embed_pos = _dense("embed_pos", weights["embed_pos"], 2, (E, None))
+    n = embed_pos.shape[1]
+    embed_bias = _dense("embed_bias", weights["embed_bias"], 1, (E,))
+    sink = _dense("sink", weights["sink"], 1, (E,))
+    readout = _dense("readout", weights["readout"], 2, (d, E))
+    b2 = _dense("b_2", weights["b_2"], 1, (E,))[:, None]
+    b1 = _dense("b_1", weights["b_1"], 1)[:, None]
     Xb = _check_inputs(X, d, n)
     B = Xb.shape[0]
-    E = weights["embed_x"].shape[0]
-    H, m = weights["W_Q"].shape[0], weights["W_Q"].shape[1]
+    q_shape = np.shape(weights["W_Q"])
+    if len(q_shape) != 3 or q_shape[2] != E:
+        raise ValueError(f"weights['W_Q'] has shape {q_shape}, expected (heads, m, {E})")
+    H, m = q_shape[0], q_shape[1]
     WQ = _as_csr("W_Q", weights["W_Q"], (H * m, E))
     WK = _as_csr("W_K", weights["W_K"], (H * m, E))
     WV = _as_csr("W_V", weights["W_V"], (H * m, E))
     WO = _as_csr("W_O", np.transpose(np.asarray(weights["W_O"], dtype=np.float64), (1, 0, 2)), (E, H * m))
-    hidden = weights["b_1"].shape[0]
+    hidden = b1.shape[0]
     W1 = _as_csr("W_1", weights["W_1"], (hidden, E))
     W2 = _as_csr("W_2", weights["W_2"], (E, hidden))
-    b1 = np.asarray(weights["b_1"], dtype=np.float64)[:, None]
-    b2 = np.asarray(weights["b_2"], dtype=np.float64)[:, None]
     T = n + 1
     # Z[:, b, t]: tokens of input b (columns 0..n-1), then the sink
     Z = np.empty((E, B, T))
-    Z[:, :, :n] = np.einsum("ed,bdk->ebk", weights["embed_x"], Xb) + weights["embed_pos"][:, None, :] \
-        + weights["embed_bias"][:, None, None]
-    Z[:, :, n] = weights["sink"][:, None]
+    Z[:, :, :n] = np.einsum("ed,bdk->ebk", embed_x, Xb) + embed_pos[:, None, :] + embed_bias[:, None, None]
+    Z[:, :, n] = sink[:, None]
     Zf = Z.reshape(E, B * T)
     Q = (WQ @ Zf).reshape(H, m, B, T)
     K = (WK @ Zf).reshape(H, m, B, T)
@@ -324,7 +355,6 @@ def reference_forward(weights: dict, X, *, block: int = 4_000_000) -> np.ndarray
     Z1 = (Zf + WO @ U).reshape(E, B, T)[:, :, :n]  # the read-out needs the n token columns only
     out = np.empty_like(Xb)
     per = max(1, int(block) // max(1, hidden * n))
-    readout = np.asarray(weights["readout"], dtype=np.float64)
     for s in range(0, B, per):
         Zs = Z1[:, s:s + per, :].reshape(E, -1)
         Z2 = Zs + W2 @ np.maximum(W1 @ Zs + b1, 0.0) + b2

@@ -400,3 +400,30 @@ def test_non_int_sizes_are_value_errors_everywhere():
         for fn in (embedding_width, parameter_count):
             with pytest.raises(ValueError, match=f"^{name} must be an int"):
                 fn(*args)
+
+
+def test_reference_forward_takes_nested_lists_and_names_bad_weights():
+    """Every dense weight may be a nested list (converted as documented): bitwise the same output.
+    Not a mapping -> TypeError; a missing key, a non-finite or mis-shaped dense weight -> ValueError
+    naming it (a NaN in embed_x gave a silent NaN output, a list an AttributeError)."""
+    c = build_single_layer(lambda X: np.sin(3 * X) + X.sum(axis=(1, 2))[:, None, None], 1, 2, 1 / 3)
+    w = export_weights(c)
+    X = np.random.default_rng(5).uniform(size=(3, 1, 2))
+    ref = reference_forward(w, X)
+    as_lists = {k: v.tolist() for k, v in w.items()}
+    np.testing.assert_array_equal(reference_forward(as_lists, X), ref)
+    with pytest.raises(TypeError, match=r"^weights must be a dict of arrays"):
+        reference_forward(list(w.values()), X)
+    with pytest.raises(ValueError, match=r"^weights is missing \['sink'\]"):
+        reference_forward({k: v for k, v in w.items() if k != "sink"}, X)
+    bad = dict(w, embed_x=np.full_like(w["embed_x"], np.nan))
+    with pytest.raises(ValueError, match=r"^weights\['embed_x'\] must be finite"):
+        reference_forward(bad, X)
+    with pytest.raises(ValueError, match=r"^weights\['readout'\] has shape \(1, 2\), expected \(1, "):
+        reference_forward(dict(w, readout=np.zeros((1, 2))), X)
+    with pytest.raises(ValueError, match=r"^weights\['b_2'\] has shape"):
+        reference_forward(dict(w, b_2=np.zeros(3)), X)
+    with pytest.raises(TypeError, match=r"^weights\['sink'\] must be a real numeric array"):
+        reference_forward(dict(w, sink=["a"] * len(w["sink"])), X)
+    with pytest.raises(ValueError, match=r"^weights\['W_Q'\] has shape"):
+        reference_forward(dict(w, W_Q=np.zeros((2, 2))), X)
