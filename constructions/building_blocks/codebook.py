@@ -7,7 +7,9 @@ highest cosine similarity cos(a, c) = <a, c> / (|a| |c|):
     q(a) = sum_{j in topk_j cos(a, c_j)} c_j,
 
 and trains through it with the straight-through estimator, q_ST(a) = a + stop_gradient(q(a) - a),
-whose Jacobian with respect to a is the identity. Ties in the similarity are broken towards the
+whose Jacobian with respect to a is the identity (evaluated as stop_gradient(q(a)) + (a -
+stop_gradient(a)): the same value and derivatives, but the forward value is q(a) exactly, where
+a + (q - a) rounds twice, relative to |a| + |q|). Ties in the similarity are broken towards the
 lower code index (a stable sort; ``jax.lax.top_k`` does the same).
 
 Quantisation classics used to check it: the uniform scalar quantiser with K levels (i + 1/2)/K on
@@ -84,8 +86,9 @@ def codebook_layer(a, codes, k) -> np.ndarray:
 def codebook_layer_straight_through(a, codes, k: int):
     """JAX version with the straight-through estimator: forward value codebook_layer(a, codes, k),
     Jacobian d/da = identity. ``a`` (B, d) or (d,) and ``codes`` (C, d) as JAX or numpy arrays;
-    differentiable in a; the codes get a zero gradient (the stop_gradient covers q(a) - a, so a
-    codebook is trained by a separate loss). Inputs are not validated inside a trace; validate
+    differentiable in a; the codes get a zero gradient (the stop_gradient covers q(a), so a
+    codebook is trained by a separate loss). The forward value is q(a) bitwise: it is computed as
+    stop_gradient(q) + (a - stop_gradient(a)), whose second term is exactly 0. Inputs are not validated inside a trace; validate
     with codebook_layer first."""
     kk = check_int("k", k)
     a = jnp.asarray(a)
@@ -96,7 +99,7 @@ def codebook_layer_straight_through(a, codes, k: int):
     cn = codes / jnp.linalg.norm(codes, axis=1, keepdims=True)
     _, idx = jax.lax.top_k(an @ cn.T, kk)
     q = codes[idx].sum(axis=1)
-    out = a2 + jax.lax.stop_gradient(q - a2)
+    out = jax.lax.stop_gradient(q) + (a2 - jax.lax.stop_gradient(a2))
     return out[0] if squeeze else out
 
 

@@ -325,3 +325,19 @@ def test_straight_through_ranks_each_row_of_a_batch_on_its_own():
     np.testing.assert_array_equal(codebook_indices(a, codes, 2), [[1, 2], [0, 2]])
     np.testing.assert_allclose(out[0], codebook_layer(a, codes, 2)[0], rtol=0, atol=4 * EPS)
     np.testing.assert_allclose(out[0], [0.6, 1.8], rtol=0, atol=4 * EPS)
+
+
+def test_straight_through_forward_is_the_code_sum_bitwise_and_codes_get_no_gradient():
+    """|a| = 1e8 |q|: a + (q - a) would lose about eps |a| = 2e-8 |q| of q; the layer returns the
+    selected codes' sum bitwise (stop_gradient(q) + (a - stop_gradient(a))), its Jacobian in a is
+    the identity and the codes' gradient is 0."""
+    codes = jnp.asarray([[1.0, 0.1], [0.3, 1.0], [-1.0, 0.2]])
+    a = jnp.asarray([[1e8, 3e7], [-2e8, 1e7]])
+    q = np.asarray(codes)[np.asarray(codebook_indices(np.asarray(a), np.asarray(codes), 2))].sum(axis=1)
+    out = np.asarray(codebook_layer_straight_through(a, codes, 2))
+    np.testing.assert_array_equal(out, q)
+    assert not np.array_equal(np.asarray(a + (jnp.asarray(q) - a)), q)  # the old form did round
+    J = jax.jacfwd(lambda v: codebook_layer_straight_through(v, codes, 2))(a[0])
+    np.testing.assert_array_equal(np.asarray(J), np.eye(2))
+    gc = jax.grad(lambda c: jnp.sum(codebook_layer_straight_through(a, c, 2)))(codes)
+    np.testing.assert_array_equal(np.asarray(gc), 0.0)
