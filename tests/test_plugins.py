@@ -355,3 +355,37 @@ def test_the_test_run_never_touches_the_user_cache():
     assert default_dir() != user_cache_dir()
     assert default_dir().name.startswith("theorycheck-test-cache-")
     assert os.environ["THEORYCHECK_CACHE"] == str(default_dir())
+
+
+def test_get_imports_the_paper_module_first_and_a_reused_builtin_id_still_fails(tmp_path):
+    """get(ID) before the full discovery imports theorems.<family>.<paper> only (one paper module,
+    not all 44); an id its module does not hold triggers the full discovery (and is then found or
+    reported unknown with suggestions); a plugin that registers a built-in id is rejected as
+    'registered twice' even though nothing else was discovered."""
+    script = textwrap.dedent("""
+        import sys
+        from theorems.registry import get, UnknownClaimError
+        get("davis1984.trapezoid_exact")
+        papers = sorted(m for m in sys.modules if m.count(".") == 2 and m.startswith("theorems.")
+                        and not m.rsplit(".", 1)[1].startswith("_"))
+        print("lazy", papers)
+        try:
+            get("davis1984.no_such_claim")
+        except UnknownClaimError as exc:
+            print("unknown", exc.suggestions)
+        print("full", sum(m.startswith("theorems.in_context.") for m in sys.modules) > 3)
+    """)
+    res = _run(["-c", script])
+    assert res.returncode == 0, res.stderr
+    assert "lazy ['theorems.calibration.davis1984']" in res.stdout
+    assert "unknown ['davis1984." in res.stdout and "full True" in res.stdout
+    plugin = tmp_path / "dup.py"
+    plugin.write_text(textwrap.dedent("""
+        from theorems.registry import Claim, register
+        from theorems.judges import identity_verdict
+        register(Claim(id="davis1984.trapezoid_exact", paper="davis1984", where="x", statement="x",
+                       kind="identity", expected="x", study=lambda p, s: identity_verdict([], expected="x"),
+                       controls={"c": lambda p, s: identity_verdict([], expected="x")}))
+    """))
+    res = _run(["-m", "theorems", "verify", "--plugin", str(plugin), "davis1984.trapezoid_exact"])
+    assert res.returncode != 0 and "registered twice" in res.stderr, (res.returncode, res.stderr[-500:])

@@ -254,11 +254,39 @@ def all_claims() -> list[Claim]:
     return [_REGISTRY[k] for k in sorted(_REGISTRY)]
 
 
+def _import_paper_module(paper: str) -> None:
+    """Import theorems.<family>.<paper> for every family that has a module of that name (a
+    claim id's prefix is its paper key, and a paper's claims live in the module of that name)."""
+    import importlib.util
+
+    import theorems
+
+    if not paper.isidentifier() or paper.startswith("_"):
+        return
+    for fam in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name):
+        if not fam.ispkg or fam.name.startswith("_"):
+            continue
+        name = f"theorems.{fam.name}.{paper}"
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
 def get(claim_id: str) -> Claim:
-    """The claim with this id; an unknown id raises UnknownClaimError naming close matches."""
+    """The claim with this id; an unknown id raises UnknownClaimError naming close matches.
+
+    Before the registry has been discovered in full, the module named by the id's paper key is
+    imported first (so that ``python -m theorems verify ID`` and each worker process import one
+    paper module, not all of them); an id not found there triggers the full discovery of
+    :func:`all_claims` (every family module, then installed entry points) before it is reported
+    unknown. The paper's own module is imported even when a plugin already registered the id, so a
+    plugin that reuses a built-in id still fails with "registered twice".
+    """
     if not isinstance(claim_id, str):
         raise TypeError(f"claim id must be a str, got {type(claim_id).__name__}")
-    _discover()
+    if not _DISCOVERED:
+        _import_paper_module(claim_id.split(".", 1)[0])
+    if claim_id not in _REGISTRY:
+        _discover()
     try:
         return _REGISTRY[claim_id]
     except KeyError:
