@@ -1873,3 +1873,96 @@ def test_describe_of_a_fit_with_no_positive_error_does_not_raise(regime):
     fit = dataclasses.replace(observed_order(h, e), regime=regime, errors=np.zeros(4))
     text = fit.describe()
     assert text.startswith(regime.split()[0]) and ("0.00e+00" in text or regime != "stagnating"), text
+
+
+# --- decisions pinned by reading observed_order token by token (issue 11 section 6) -------------
+
+def _nudged(e, i, pred, k_max=300):
+    """The copy of e with e[i] scaled by 1 + a 2^-52 for the smallest |a| <= k_max at which pred
+    holds, or None (ulp searches for boundaries computed as observed_order computes them)."""
+    for a in sorted(range(-k_max, k_max + 1), key=abs):
+        t = np.array(e, dtype=np.float64)
+        t[i] *= 1 + a * 2.0**-52
+        if pred(t):
+            return t
+    return None
+
+
+def test_errors_fall_only_when_the_slope_over_all_levels_exceeds_settle_tol():
+    """e = h on powers of 2: the slope over all levels is 1 bit for bit. 'The errors fall' means an
+    oriented slope strictly above settle_tol: at settle_tol = 1 the errors do not fall ('not
+    converging'), just below 1 they do (order 1 on every level)."""
+    from numerics.rates import _ls_fit
+
+    h = 2.0 ** -np.arange(6.0)
+    assert _ls_fit(np.log(h), np.log(h))[1] == 1.0
+    fit = observed_order(h, h.copy(), settle_tol=1.0)
+    assert fit.regime == "not converging" and fit.used == tuple(range(6)), fit.describe()
+    fit = observed_order(h, h.copy(), settle_tol=np.nextafter(1.0, 0.0))
+    assert fit.regime == "algebraic" and fit.used == tuple(range(6)), fit.describe()
+
+
+def _tiny(h, e):
+    """The round-off of the local orders, as observed_order computes it (module docstring:
+    growth means increments beyond 16 eps (1 + max |log e|) / min |log h_{k+1} - log h_k|)."""
+    return 16.0 * EPS * (1.0 + np.max(np.abs(np.log(e)))) / np.min(np.abs(np.diff(np.log(h))))
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_growth_means_increments_beyond_sixteen_eps_of_the_local_orders(side):
+    """Local orders 3, 3 + d, 10 on h = 1, 1/2, 1/4, 1/12 (steps log 2, log 2, log 3), with the
+    first increment d nudged by ulps to within 0.5 % .. 5 % of the round-off bound on either side:
+    above it the orders grow at every level (the growth note), below it they do not. The bound's
+    constant 16, its 1 + max|log e| and its smallest step are each pinned (17, 2 + .., or the largest
+    step log 3 move it across d)."""
+    h = np.array([1.0, 0.5, 0.25, 1.0 / 12.0])
+    e = np.exp(np.concatenate([[0.0], np.cumsum(np.array([3.0, 3.0, 10.0]) * np.diff(np.log(h)))]))
+    t0 = _tiny(h, e)
+    e = np.exp(np.concatenate([[0.0], np.cumsum(
+        np.array([3.0, 3.0 + (1 + side * 0.025) * t0, 10.0]) * np.diff(np.log(h)))]))
+    lo, hi = (1.005, 1.05) if side > 0 else (0.95, 0.995)
+    t = _nudged(e, 1, lambda t: lo < np.diff(local_orders(h, t))[0] / _tiny(h, t) < hi)
+    assert t is not None
+    fit = observed_order(h, t)
+    assert (GROW in " ".join(fit.notes)) == (side > 0), fit.notes
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_growth_needs_a_last_increment_strictly_above_settle_tol(below):
+    """Local orders 1, 1.5, 1.9, 2.2 (increments 0.5, 0.4, 0.3) with settle_tol set to the last
+    increment as computed: it does not exceed settle_tol, so the growth test fails and the finest
+    three levels settle (algebraic); with settle_tol one ulp lower the orders grow."""
+    h, e = _from_local([1.0, 1.5, 1.9, 2.2])
+    tol = float(np.diff(local_orders(h, e))[-1])
+    fit = observed_order(h, e, settle_tol=np.nextafter(tol, 0.0) if below else tol)
+    if below:
+        assert fit.regime == "super-algebraic" and GROW in " ".join(fit.notes), fit.describe()
+    else:
+        assert fit.regime == "algebraic" and fit.used == (2, 3, 4), fit.describe()
+
+
+def test_growth_needs_the_last_local_order_strictly_above_one_and_a_half_times_the_first():
+    """Local orders 2, 2.4, 2.7, 3.0 nudged by ulps until the last is exactly 1.5 times the first,
+    bit for bit: growth asks for strictly more, so the sequence is not super-algebraic."""
+    h, e = _from_local([2.0, 2.4, 2.7, 3.0])
+    t = _nudged(e, 0, lambda t: local_orders(h, t)[-1] == 1.5 * local_orders(h, t)[0])
+    assert t is not None
+    fit = observed_order(h, t)
+    assert fit.regime == "unsettled" and not any(GROW in s for s in fit.notes), fit.describe()
+
+
+@pytest.mark.parametrize("last", [20, 19])
+def test_geometric_count_must_at_least_double_inclusive(last):
+    """Zig-zag geometric errors exp(-0.7 N) (x1.2 at every other level) on N = 10 .. 20: the level
+    count doubles exactly (bit for bit through exp(-log h)), which is enough for the geometric
+    comparison ('at least doubles'): super-algebraic. On N = 10 .. 19 it does not double: algebraic."""
+    n = np.arange(10.0, last + 1.0)
+    h = 1.0 / n
+    count = np.exp(-np.log(h))
+    assert (count.max() == 2.0 * count.min()) == (last == 20)
+    e = np.exp(-0.7 * n) * np.where(np.arange(n.size) % 2 == 0, 1.0, 1.2)
+    fit = observed_order(h, e)
+    if last == 20:
+        assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+    else:
+        assert fit.regime == "algebraic", fit.describe()
