@@ -1966,3 +1966,73 @@ def test_geometric_count_must_at_least_double_inclusive(last):
         assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
     else:
         assert fit.regime == "algebraic", fit.describe()
+
+
+def test_clear_levels_veto_a_geometric_verdict_only_when_strictly_better_as_a_power_law():
+    """N = 1, 2, 3 at 2x the round-off zone (flat, clear of it), then N = 4..7 decaying geometrically
+    inside the zone: over all levels geometric decay fits three times better. The three clear
+    levels are flat, so as a power law and as geometric decay they fit equally well, bit for bit
+    (both residual sums computed as observed_order computes them): not better fitted as a power
+    law, so the zone levels' geometric verdict stands (super-algebraic)."""
+    from numerics.rates import _ls_fit
+
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    n = np.arange(1.0, 8.0)
+    h = 1.0 / n
+    e = np.where(n <= 3, 2.0 * zone, zone * np.exp(-0.5 * (n - 3)))
+    x, y = np.log(h[:3]), np.log(e[:3])
+    assert np.sum(_ls_fit(np.exp(-x), y)[2] ** 2) == np.sum(_ls_fit(x, y)[2] ** 2)
+    fit = observed_order(h, e)
+    assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_run_agrees_within_settle_tol_plus_three_sqrt2_of_its_largest_local_sd(side):
+    """Four levels (r = 2, 41 seeds with own spreads 0.005, 0.01, 0.02, 0.1, so sigma_k is known
+    exactly), local orders 2, 2 + d, 0.5. Levels 0..2 are a run iff d <= settle_tol + 3 sqrt2
+    max(local sd over the run's two steps), local sd_k = sqrt(sigma_k^2 + sigma_{k+1}^2) / |dx|
+    (the second step's, not the smaller first one's, and not the noisy step after the run): just
+    inside, the run 0..2 is fitted and the fine end departs; just outside no run settles."""
+    m, L = 41, np.log(2.0)
+    own = np.array([0.005, 0.01, 0.02, 0.1])
+    sk = _pooled_sd(own, m)
+    local_sd = np.sqrt(sk[:-1] ** 2 + sk[1:] ** 2) / L
+    assert local_sd[0] < local_sd[1] < local_sd[2]
+    d = (0.1 + 3.0 * np.sqrt(2.0) * local_sd[1]) * (1.0 + side * 1e-3)
+    x = -np.arange(4.0) * L
+    y = np.concatenate([[0.0], np.cumsum(np.array([2.0, 2.0 + d, 0.5]) * -L)])
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.regime == "unsettled", fit.describe()
+    if side < 0:
+        assert fit.used == (0, 1, 2) and not any("no run" in s for s in fit.notes), fit.describe()
+    else:
+        assert fit.used == (0, 1, 2, 3) and any("no run" in s for s in fit.notes), fit.describe()
+
+
+def test_local_orders_spread_by_exactly_the_allowance_agree():
+    """Four levels, local orders 2, 2.05, 3, no noise (one third difference: sigma = 0), settle_tol
+    set to the spread of the first two local orders as computed: 'agree' is inclusive, so levels
+    0..2 are a run (whose fine end departs); one ulp lower they are not, and no run settles."""
+    h, e = _from_local([2.0, 2.05, 3.0])
+    tol = float(np.ptp(local_orders(h, e)[:2]))
+    fit = observed_order(h, e, settle_tol=tol)
+    assert fit.noise == 0.0 and fit.regime == "unsettled" and fit.used == (0, 1, 2), fit.describe()
+    fit = observed_order(h, e, settle_tol=np.nextafter(tol, 0.0))
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+def test_no_run_on_three_levels_has_a_t_interval_with_one_degree_of_freedom():
+    """Three levels with local orders 1 and 3 (no run: they spread by 2): 'unsettled', fitted over
+    all three levels with the interval b +- (t_{1 dof} se + half the spread of the local orders),
+    se the residual standard error of the slope (n - 2 = 1 dof)."""
+    from scipy import stats
+
+    h, e = _from_local([1.0, 3.0])
+    fit = observed_order(h, e)
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 1.0 / np.sum((x - x.mean()) ** 2))
+    half = stats.t.ppf(0.975, 1) * se + 1.0
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2) and fit.dof == 1, fit.describe()
+    assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
