@@ -2036,3 +2036,89 @@ def test_no_run_on_three_levels_has_a_t_interval_with_one_degree_of_freedom():
     half = stats.t.ppf(0.975, 1) * se + 1.0
     assert fit.regime == "unsettled" and fit.used == (0, 1, 2) and fit.dof == 1, fit.describe()
     assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+
+
+@pytest.mark.parametrize("between", [0.0, 1e-20])
+def test_no_run_interval_adds_the_spread_of_neighbouring_local_orders_only(between):
+    """Exact 1e-3 h^2 on levels 0, 2, 4 with levels 1, 3 exactly 0 or positive below the floor: no
+    two neighbours are above the floor, so there are no local orders to spread (the ones through
+    the levels below the floor are finite but not the asymptotic ones) and no run: 'unsettled',
+    fitted on the three levels above the floor with the bare t interval about order 2."""
+    h = 0.5 ** np.arange(5.0)
+    e = 1e-3 * h**2
+    e[[1, 3]] = between
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == (0, 2, 4), fit.describe()
+    assert fit.order == pytest.approx(2.0, abs=1e-12)
+    assert fit.ci == pytest.approx((2.0, 2.0), abs=1e-9)
+
+
+def _settle_tol_at_tie(st0, at_tie, k_max=64):
+    """The settle_tol nearest st0 (within k_max ulps either way) at which at_tie holds, or None."""
+    up = down = st0
+    for _ in range(k_max):
+        for s in (up, down):
+            if at_tie(s):
+                return s
+        up, down = np.nextafter(up, np.inf), np.nextafter(down, -np.inf)
+    return None
+
+
+def _third_difference_noise(y):
+    return float(1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0))
+
+
+def test_a_run_s_fine_end_departs_only_beyond_settle_tol_plus_three_sd_inclusive():
+    """The eight levels of test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended
+    (one settled run, fine-end slope 2.5 against the run's 2.12), with settle_tol set so that
+    |pf - b| equals settle_tol + 3 sd to the last bit (sd = sigma / sqrt(Sxx) of the finest three
+    levels, everything computed as observed_order computes it): 'departs' is strict, so the run is
+    algebraic; 1e-9 lower it departs."""
+    from numerics.rates import _ls_fit, _slope_se
+
+    h, e = _from_local([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5])
+    x, y = np.log(h), np.log(e)
+    t = [5, 6, 7]
+    pf, b2 = _ls_fit(x[t], y[t])[1], _slope_se(x, y)[1]
+    sd = _third_difference_noise(y) / np.sqrt(max(_ls_fit(x[t], y[t])[3], 1e-300))
+    st = _settle_tol_at_tie(abs(pf - b2) - 3.0 * sd, lambda s: abs(pf - b2) == s + 3.0 * sd)
+    assert st is not None and 0.1 < st < 0.2
+    fit = observed_order(h, e, expected=2.0, settle_tol=st)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(8)), fit.describe()
+    fit = observed_order(h, e, expected=2.0, settle_tol=st * (1 - 1e-9))
+    assert fit.regime == "unsettled" and fit.used == tuple(range(8)), fit.describe()
+
+
+def test_a_finer_level_exactly_at_its_tolerance_is_on_the_line():
+    """The ladder of test_a_finer_level_is_on_the_line_within_its_prediction_interval (four levels
+    of h^2, two seeds e (1 +- 0.01), then three levels shifted off the line), with settle_tol tuned
+    so that the finest level's residual equals its tolerance settle_tol |x_6 - x_3| + 3 sqrt(
+    sigma_6^2 + var(prediction)) to the last bit (computed as observed_order computes it): 'on the
+    line' is inclusive, so all seven levels are fitted; 1e-9 lower the fine end departs."""
+    from numerics.rates import PRIOR_DOF, _slope_se
+
+    s, L = 0.01, np.log(1.2)
+    x = -np.arange(7.0) * L
+    xr = x[:4]
+    shift = 0.1 * abs(x[6] - x[3]) + 3.0 * s * np.sqrt(
+        1.0 + 1.0 / 4 + (x[6] - xr.mean()) ** 2 / np.sum((xr - xr.mean()) ** 2))
+    yt = 2.0 * x
+    yt[4:] -= shift * (1.0 - 1e-3)
+    E = np.exp(yt)[:, None] * np.array([1.0 + s, 1.0 - s])
+    h = np.exp(x)
+    x = np.log(h)  # as observed_order sees it
+    es = E.mean(axis=1)
+    y = np.log(es)
+    rel_var = (E / es[:, None]).var(axis=1, ddof=1)
+    sigma = float(np.sqrt(np.mean(rel_var) / 2))
+    sigma_k = np.sqrt(((2 - 1) * rel_var / 2 + PRIOR_DOF * sigma**2) / (2 - 1 + PRIOR_DOF))
+    a, b, _, sxx = _slope_se(x[:4], y[:4])
+    pred_var = sigma**2 * (1.0 / 4 + (x[6] - float(np.mean(x[:4]))) ** 2 / sxx)
+    res = abs(y[6] - (a + b * x[6]))
+    z = 3.0 * np.sqrt(sigma_k[6] ** 2 + pred_var)
+    st = _settle_tol_at_tie((res - z) / abs(x[6] - x[3]), lambda t: res == t * abs(x[6] - x[3]) + z)
+    assert st is not None and abs(st - 0.1) < 1e-3
+    fit = observed_order(h, E, expected=2.0, settle_tol=st)
+    assert fit.noise == sigma and fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
+    fit = observed_order(h, E, expected=2.0, settle_tol=st * (1 - 1e-9))
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
