@@ -2122,3 +2122,50 @@ def test_a_finer_level_exactly_at_its_tolerance_is_on_the_line():
     assert fit.noise == sigma and fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
     fit = observed_order(h, E, expected=2.0, settle_tol=st * (1 - 1e-9))
     assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+def test_an_extended_run_must_still_fall_strictly_above_settle_tol():
+    """Local orders 4 (pre-asymptotic), 2, 2, 0.6 on r = 2, two seeds e (1 +- 1e-6) (noise
+    negligible), settle_tol = 1.58 set to the slope over levels 1..4 as computed: the run 1..3
+    (order 2) extends to level 4 (residual 1.4 log 2, within settle_tol log 2), and the extended run
+    'must still fall', i.e. have a slope above settle_tol: at the tie it does not (the fine end
+    departs: unsettled on 1..3); 1e-9 lower it does (algebraic on 1..4)."""
+    from numerics.rates import _slope_se
+
+    L = np.log(2.0)
+    h = np.exp(-np.arange(5.0) * L)
+    x = np.log(h)
+    y = np.concatenate([[0.0], np.cumsum(np.array([4.0, 2.0, 2.0, 0.6]) * -L)])
+    E = np.exp(y)[:, None] * np.array([1 + 1e-6, 1 - 1e-6])
+    st = _slope_se(x[1:], np.log(E.mean(axis=1))[1:])[1]
+    assert st == pytest.approx(1.58, abs=1e-9)
+    fit = observed_order(h, E, settle_tol=st)
+    assert fit.regime == "unsettled" and fit.used == (1, 2, 3), fit.describe()
+    fit = observed_order(h, E, settle_tol=st * (1 - 1e-9))
+    assert fit.regime == "algebraic" and fit.used == (1, 2, 3, 4), fit.describe()
+
+
+def test_a_departing_run_s_interval_is_t_with_n_minus_2_dof_widened_to_the_fine_slope():
+    """The eight levels of test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended:
+    'unsettled' on all eight levels, with the interval b - t_{0.975, 6} se .. the fine-end slope 2.5
+    (b, se the least-squares slope and its residual standard error over the eight levels)."""
+    from scipy import stats
+
+    h, e = _from_local([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5])
+    fit = observed_order(h, e, expected=2.0)
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 6.0 / np.sum((x - x.mean()) ** 2))
+    assert fit.regime == "unsettled" and fit.dof == 6 and fit.stderr == pytest.approx(se, rel=1e-9)
+    assert fit.ci == pytest.approx((b - stats.t.ppf(0.975, 6) * se, 2.5), rel=1e-9)
+
+
+def test_a_jackknife_equal_to_the_residual_error_is_used_with_m_minus_1_dof():
+    """Two identical seeds of e = h on powers of 2 (log e = log h bit for bit): the residuals and
+    the leave-one-seed-out slopes are exact, so the residual standard error and the jackknife are
+    both exactly 0. The jackknife is preferred unless the residual error exceeds it strictly:
+    m - 1 = 1 dof, and no note about residual scatter."""
+    h = 2.0 ** -np.arange(5.0)
+    fit = observed_order(h, np.stack([h, h], axis=1))
+    assert fit.regime == "algebraic" and fit.order == 1.0 and fit.stderr == 0.0, fit.describe()
+    assert fit.dof == 1 and not any("residual scatter" in s for s in fit.notes), fit.notes
