@@ -2169,3 +2169,65 @@ def test_a_jackknife_equal_to_the_residual_error_is_used_with_m_minus_1_dof():
     fit = observed_order(h, np.stack([h, h], axis=1))
     assert fit.regime == "algebraic" and fit.order == 1.0 and fit.stderr == 0.0, fit.describe()
     assert fit.dof == 1 and not any("residual scatter" in s for s in fit.notes), fit.notes
+
+
+def test_an_interval_reaching_exactly_order_0_has_not_shown_convergence():
+    """Zig-zag local orders 0.6, 0.2, 0.5, 0.25, 0.45 (one settled run of six levels, order 0.381,
+    drift 0.2): the confidence is bisected until the half-width t se + drift equals the order to the
+    last bit (one error nudged by ulps until such a confidence exists; everything computed as
+    observed_order computes it). An interval reaching order 0 inclusively has not been shown to
+    fall: 'unsettled' (no coarser levels fell faster), not 'algebraic'."""
+    from scipy import stats
+
+    from numerics.rates import _slope_se
+
+    h, e0 = _from_local([0.6, 0.2, 0.5, 0.25, 0.45], e0=1e-3)
+
+    def tie_confidence(e):
+        x, y = np.log(h), np.log(e)
+        _, b, se, _ = _slope_se(x, y)
+        lo = local_orders(h, e)
+        drift = max(abs(b - lo[-1]), 0.5 * float(np.ptp(lo)))
+
+        def half(c):
+            return float(stats.t.ppf(0.5 + c / 2.0, 4) * se + drift)
+
+        lo_c, hi_c = 0.99, 0.9999
+        for _ in range(60):
+            mid = 0.5 * (lo_c + hi_c)
+            lo_c, hi_c = (mid, hi_c) if half(mid) < b else (lo_c, mid)
+        return next((c for c in (lo_c, hi_c) if half(c) == b), None)
+
+    for k in range(110, 140):  # 122 on x86-64 numpy; a window for other libms
+        e = e0.copy()
+        e[0] *= 1 + k * 2.0**-52
+        c = tie_confidence(e)
+        if c is not None:
+            break
+    assert c is not None
+    fit = observed_order(h, e, confidence=c)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(6)) and fit.ci[0] == 0.0, fit.describe()
+    assert observed_order(h, e, confidence=c * (1 - 1e-9)).regime == "algebraic"
+
+
+def test_a_fine_end_at_exactly_half_the_order_stagnates():
+    """Order 2 on six levels, then local orders 1, 1, 1: the fine end departs with slope 1, half the
+    settled order. The last error is nudged by ulps until fine slope + 3 sd equals half the run's
+    order to the last bit (sd from the third-difference noise, ~1e-16, all computed as
+    observed_order computes them): 'at most half' is inclusive, so the errors stagnate."""
+    from numerics.rates import _ls_fit, _slope_se
+
+    h, e0 = _from_local([2.0] * 5 + [1.0] * 3, e0=np.exp(8.3))  # |log e| < 1 at the fine end: fine steps
+    x = np.log(h)
+
+    def at_tie(e):
+        y = np.log(e)
+        b = _slope_se(x[:6], y[:6])[1]
+        _, pf, _, sxx = _ls_fit(x[6:], y[6:])
+        return pf + 3.0 * (_third_difference_noise(y) / float(np.sqrt(sxx))) == 0.5 * b
+
+    e = _nudged(e0, 8, at_tie)
+    assert e is not None
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating" and fit.used == tuple(range(6)), fit.describe()
+    assert fit.fine_order == pytest.approx(1.0, abs=1e-12)
