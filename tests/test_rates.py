@@ -2231,3 +2231,62 @@ def test_a_fine_end_at_exactly_half_the_order_stagnates():
     fit = observed_order(h, e)
     assert fit.regime == "stagnating" and fit.used == tuple(range(6)), fit.describe()
     assert fit.fine_order == pytest.approx(1.0, abs=1e-12)
+
+
+def test_orientation_at_a_zero_slope_over_all_levels_is_that_of_falling_errors():
+    """Errors 1, 2, 1 on h = 1, 1/2, 1/4: the least-squares slope over all levels is exactly 0.
+    Without ``expected`` the orientation is that of a non-negative slope (the errors are meant to
+    fall as h falls), so the local orders are listed from h = 1 to h = 1/4: -1, 1."""
+    from numerics.rates import _ls_fit
+
+    h, e = np.array([1.0, 0.5, 0.25]), np.array([1.0, 2.0, 1.0])
+    assert _ls_fit(np.log(h), np.log(e))[1] == 0.0
+    fit = observed_order(h, e)
+    assert fit.regime == "not converging" and fit.order == 0.0, fit.describe()
+    np.testing.assert_array_equal(fit.local, [-1.0, 1.0])
+
+
+def test_orientation_from_two_positive_errors():
+    """Errors 0, 1e-4, 1e-3 on h = 1, 1/2, 1/4: two positive errors are enough to orient the study
+    (they grow as h falls, so the fine end is h = 1); too few levels above the floor for a slope
+    (round-off), and the local orders are listed from h = 1/4 to h = 1."""
+    h, e = np.array([1.0, 0.5, 0.25]), np.array([0.0, 1e-4, 1e-3])
+    fit = observed_order(h, e)
+    assert fit.regime == "round-off", fit.describe()
+    np.testing.assert_array_equal(fit.local, local_orders(h[::-1], e[::-1]))
+    assert fit.local[0] == pytest.approx(-np.log2(10.0), rel=1e-12) and fit.local[1] == -np.inf
+
+
+def test_a_flat_stretch_inside_the_round_off_zone_is_not_a_floor():
+    """Errors 15 and 1.2 times the round-off zone, then five levels inside it that barely fall (0.99
+    .. 0.85 times the zone), r = 4: no run falls, and fewer than three levels are clear of the zone,
+    so there is no fine-end slope. A flat run counts as a floor ('stagnating') only when all its
+    levels are clear of the zone; one that merely touches a clear level is not: 'unsettled'."""
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    h = 4.0 ** -np.arange(7.0)
+    e = zone * np.array([15.0, 1.2, 0.99, 0.96, 0.93, 0.9, 0.85])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and np.isnan(fit.fine_order), fit.describe()
+    assert any("no run" in s for s in fit.notes), fit.notes
+
+
+@pytest.mark.parametrize("local, kw, regime, used", [
+    ([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5], dict(expected=2.0), "unsettled", range(8)),
+    ([2.0] * 5 + [0.5] * 3, {}, "stagnating", range(6)),
+    ([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], {}, "stagnating", range(4, 9)),
+    ([1.0, 3.0], {}, "unsettled", range(3)),
+    ([1.0] * 5, dict(settle_tol=1.5), "not converging", range(6)),
+    ([2.0, 2.1, 1.95, 2.05, 2.0], {}, "algebraic", range(6)),
+])
+def test_constant_stderr_and_dof_are_those_of_the_line_on_the_used_levels(local, kw, regime, used):
+    """In every regime with a slope (a departing run, a run reaching order 0, no run, errors that do
+    not fall, a settled run), order, constant, stderr and dof are the least-squares line's on the
+    levels used (np.polyfit): slope, exp(intercept), residual standard error with n - 2 dof."""
+    h, e = _from_local(local, e0=1e-3)
+    fit = observed_order(h, e, **kw)
+    assert fit.regime == regime and fit.used == tuple(used), fit.describe()
+    x, y = np.log(h[list(used)]), np.log(e[list(used)])
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / (x.size - 2) / np.sum((x - x.mean()) ** 2))
+    assert fit.order == pytest.approx(b, rel=1e-9) and fit.constant == pytest.approx(np.exp(a), rel=1e-9)
+    assert fit.dof == x.size - 2 and fit.stderr == pytest.approx(se, rel=1e-6, abs=1e-12)
