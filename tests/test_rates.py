@@ -2290,3 +2290,15 @@ def test_constant_stderr_and_dof_are_those_of_the_line_on_the_used_levels(local,
     se = np.sqrt(np.sum((y - a - b * x) ** 2) / (x.size - 2) / np.sum((x - x.mean()) ** 2))
     assert fit.order == pytest.approx(b, rel=1e-9) and fit.constant == pytest.approx(np.exp(a), rel=1e-9)
     assert fit.dof == x.size - 2 and fit.stderr == pytest.approx(se, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize("coarse, note", [([], None), ([4.0], "1 coarse level(s) pre-asymptotic"),
+                                          ([5.0, 4.0], "2 coarse level(s) pre-asymptotic")])
+def test_pre_asymptotic_coarse_levels_are_counted_in_a_note(coarse, note):
+    """Exact order 2 after 0, 1 or 2 coarse levels of a higher local order: the fit starts after
+    them, and a note says how many coarse levels were left out (none: no note)."""
+    h, e = _from_local(coarse + [2.0] * 4)
+    fit = observed_order(h, e)
+    k = len(coarse)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(k, k + 5)), fit.describe()
+    assert [s for s in fit.notes if "pre-asymptotic" in s] == ([note] if note else [])
