@@ -2302,3 +2302,13 @@ def test_pre_asymptotic_coarse_levels_are_counted_in_a_note(coarse, note):
     k = len(coarse)
     assert fit.regime == "algebraic" and fit.used == tuple(range(k, k + 5)), fit.describe()
     assert [s for s in fit.notes if "pre-asymptotic" in s] == ([note] if note else [])
+
+
+def test_a_stagnating_fit_quotes_its_finest_positive_error():
+    """A stagnating fit with an exact 0 at a coarse level: describe() quotes the level the errors
+    level off at, the smallest positive error, not the 0."""
+    h, e = _from_local([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], e0=1e-3)
+    e[0] = 0.0
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating", fit.describe()
+    assert f"errors level off at {e[-1]:.2e}," in fit.describe() and "0.00e+00" not in fit.describe()
