@@ -2312,3 +2312,33 @@ def test_a_stagnating_fit_quotes_its_finest_positive_error():
     fit = observed_order(h, e)
     assert fit.regime == "stagnating", fit.describe()
     assert f"errors level off at {e[-1]:.2e}," in fit.describe() and "0.00e+00" not in fit.describe()
+
+
+def test_regimes_and_documented_constants():
+    """The public regime names (theorems.judges and the appendix key on them) and the documented
+    constants of the noise model (module docstring: ROUND_OFF_ZONE = 100, PRIOR_DOF = 4, 3 sd)."""
+    from numerics import rates
+
+    assert rates.REGIMES == ("algebraic", "super-algebraic", "round-off", "unsettled", "stagnating",
+                             "not converging")
+    assert (rates.ROUND_OFF_ZONE, rates.PRIOR_DOF, rates.DEPARTURE_Z) == (100.0, 4.0, 3.0)
+    assert set(rates.__all__) == {"OrderFit", "observed_order", "local_orders", "richardson_order",
+                                  "self_convergence_order", "REGIMES", "ROUND_OFF_ZONE"}
+
+
+@pytest.mark.parametrize("kind", ["growth", "geometric"])
+def test_a_super_algebraic_fit_has_no_slope_error_or_constant(kind):
+    """Super-algebraic fits report a lower bound on the order, no fitted line: constant and
+    stderr NaN, dof 0, every level above the floor used, ci (order, inf)."""
+    from numerics.rates import REGIMES
+
+    if kind == "growth":
+        h, e = _from_local([1.0, 2.0, 3.5, 5.5])
+    else:
+        n = np.arange(10.0, 21.0)
+        h, e = 1.0 / n, np.exp(-0.7 * n) * np.where(np.arange(n.size) % 2 == 0, 1.0, 1.2)
+    fit = observed_order(h, e)
+    assert fit.regime == "super-algebraic" and fit.regime in REGIMES
+    assert np.isnan(fit.constant) and np.isnan(fit.stderr) and fit.dof == 0, fit
+    assert fit.used == tuple(range(h.size)) and fit.ci == (fit.order, np.inf)
+    assert fit.order == pytest.approx(float(np.max(local_orders(h, e))), rel=1e-12)
