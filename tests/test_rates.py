@@ -2342,3 +2342,19 @@ def test_a_super_algebraic_fit_has_no_slope_error_or_constant(kind):
     assert np.isnan(fit.constant) and np.isnan(fit.stderr) and fit.dof == 0, fit
     assert fit.used == tuple(range(h.size)) and fit.ci == (fit.order, np.inf)
     assert fit.order == pytest.approx(float(np.max(local_orders(h, e))), rel=1e-12)
+
+
+def test_order_fit_defaults_for_a_hand_built_fit():
+    """OrderFit is public (fits are built by hand or loaded): notes default to an empty tuple and
+    fine_order, floor and noise to NaN; contains() is inclusive at both ends; fitted() is C p^order."""
+    from numerics.rates import OrderFit
+
+    fit = OrderFit(order=2.0, ci=(1.5, 2.5), constant=3.0, regime="algebraic", used=(0, 1, 2),
+                   excluded={}, params=np.array([1.0, 0.5, 0.25]), errors=np.array([3.0, 0.75, 0.1875]),
+                   local=np.array([2.0, 2.0]), stderr=0.1, dof=1, confidence=0.95)
+    assert fit.notes == () and isinstance(fit.notes, tuple)
+    assert np.isnan(fit.fine_order) and np.isnan(fit.floor) and np.isnan(fit.noise)
+    assert fit.contains(1.5) and fit.contains(2.5) and not fit.contains(np.nextafter(2.5, 3.0))
+    assert not fit.contains(np.nextafter(1.5, 0.0))
+    np.testing.assert_allclose(fit.fitted([1.0, 0.5]), [3.0, 0.75], rtol=1e-15)
+    assert fit.describe() == "order 2.000 [1.500, 2.500] on 3 levels"
