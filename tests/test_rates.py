@@ -2358,3 +2358,50 @@ def test_order_fit_defaults_for_a_hand_built_fit():
     assert not fit.contains(np.nextafter(1.5, 0.0))
     np.testing.assert_allclose(fit.fitted([1.0, 0.5]), [3.0, 0.75], rtol=1e-15)
     assert fit.describe() == "order 2.000 [1.500, 2.500] on 3 levels"
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_noisier_finer_level_adds_its_own_sd_to_the_pooled_prediction_variance(side):
+    """Four levels of h^2 with seed spread 0.01, then three levels with spread 0.05 shifted by delta
+    off the line (r = 1.5, 41 seeds, so sigma_k and the pool sigma are known exactly). The finest
+    level is on the line iff delta <= settle_tol |x_6 - x_3| + 3 sqrt(sigma_6^2 + sigma^2 (1/n +
+    (x_6 - xbar)^2 / Sxx)): its own sd, and the pooled sigma for the line's prediction variance
+    (not its own, 1.45x larger)."""
+    m, L = 41, np.log(1.5)
+    own = np.array([0.01] * 4 + [0.05] * 3)
+    sk = _pooled_sd(own, m)
+    sigma = np.sqrt(np.mean(own**2))
+    x = -np.arange(7.0) * L
+    xr = x[:4]
+    tol = 0.1 * abs(x[6] - x[3]) + 3.0 * np.sqrt(
+        sk[6] ** 2 + sigma**2 * (1.0 / 4 + (x[6] - xr.mean()) ** 2 / np.sum((xr - xr.mean()) ** 2)))
+    y = 2.0 * x
+    y[4:] -= tol * (1.0 - side * 1e-3)  # side +1: just inside
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.noise == pytest.approx(sigma, rel=1e-9)
+    if side > 0:
+        assert fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
+    else:
+        assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_run_s_fine_end_sd_is_that_of_its_noisiest_finest_level(side):
+    """Eight levels (r = 2, 41 seeds, spread 0.005 on five levels, 0.05 on the last three), order 2
+    then 2 + c on the last three: one settled run whose finest three levels' slope is off the run's
+    by c (1 - g) (g the run slope's share of the bend, computed). The run is algebraic iff that is
+    <= settle_tol + 3 max sigma_k / sqrt(Sxx) over those three levels (not the pooled sigma)."""
+    m, L = 41, np.log(2.0)
+    own = np.array([0.005] * 5 + [0.05] * 3)
+    sd = float(np.max(_pooled_sd(own, m)[5:])) / np.sqrt(2 * L**2)
+    x = -np.arange(8.0) * L
+    bend = np.minimum(0.0, x - x[4])  # slope 1 after level 4
+    g = np.polyfit(x, bend, 1)[0]
+    c = (0.1 + 3.0 * sd) / (1.0 - g) * (1.0 + side * 1e-3)  # side +1: just outside
+    y = 2.0 * x + c * bend
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.fine_order == pytest.approx(2.0 + c, rel=1e-9)
+    assert fit.regime == ("unsettled" if side > 0 else "algebraic"), fit.describe()
+    assert fit.used == tuple(range(8)), fit.describe()
