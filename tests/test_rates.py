@@ -2405,3 +2405,36 @@ def test_a_run_s_fine_end_sd_is_that_of_its_noisiest_finest_level(side):
     assert fit.fine_order == pytest.approx(2.0 + c, rel=1e-9)
     assert fit.regime == ("unsettled" if side > 0 else "algebraic"), fit.describe()
     assert fit.used == tuple(range(8)), fit.describe()
+
+
+def _n_ladder(local, e0=1e-3):
+    """A sequence on N = 2^k (k = 0, 1, ...) whose local orders against N are exactly ``local``."""
+    n = 2.0 ** np.arange(len(local) + 1)
+    y = np.log(e0) + np.concatenate([[0.0], np.cumsum(np.asarray(local) * np.diff(np.log(n)))])
+    return n, np.exp(y)
+
+
+@pytest.mark.parametrize("local, used", [([2.0] * 5 + [0.5] * 3, range(6)), ([2.6, 1.0, 0.0], range(4))])
+def test_stagnation_is_judged_on_oriented_slopes_for_both_orientations(local, used):
+    """A settled order 2 whose fine end flattens to 0.5 (the fine end departs), and local orders
+    2.6, 1, 0 (no run settles; the fine-end slope 0.5 is below half the all-level slope 1.18): both
+    stagnate, studied against h (errors fall as h falls) and against N = 1/h (orders -2 .., as for
+    a Monte Carlo error): 'half the order' compares oriented slopes."""
+    n, e = _n_ladder([-p for p in local])
+    for params, expected in ((n, -1.0), (1.0 / n, 1.0)):
+        fit = observed_order(params, e, expected=expected)
+        assert fit.regime == "stagnating" and fit.used == tuple(used), fit.describe()
+
+
+def test_a_level_below_the_floor_does_not_join_an_extended_run():
+    """h^2 (1e-11 at level 8) with level 8 x1.2 (the run of agreeing local orders ends at level 7),
+    levels 10..12 inside the round-off zone and level 13 below the floor (9.8e-15 < 100 eps), all on
+    the line: the zone levels join the extended run, the level below the floor does not (round-off
+    at or below the floor), although it lies on the line."""
+    h = 0.5 / 2.0 ** np.arange(14)
+    e = 1e-11 * (h / h[8]) ** 2
+    e[8] *= 1.2
+    assert e[12] > 100 * EPS > e[13]
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(13)), fit.describe()
+    assert fit.excluded == {13: "round-off (error 9.77e-15 at or below the floor 2.22e-14)"}
