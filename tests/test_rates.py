@@ -2438,3 +2438,15 @@ def test_a_level_below_the_floor_does_not_join_an_extended_run():
     fit = observed_order(h, e)
     assert fit.regime == "algebraic" and fit.used == tuple(range(13)), fit.describe()
     assert fit.excluded == {13: "round-off (error 9.77e-15 at or below the floor 2.22e-14)"}
+
+
+def test_errors_that_do_not_fall_are_round_off_only_when_every_level_is_in_the_zone():
+    """Errors that grow towards the fine end (expected order 1): 'not converging' when any level is
+    clear of the round-off zone, even with the coarsest one inside it; 'round-off' only when every
+    level is within the zone."""
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    h = 0.5 ** np.arange(4.0)
+    fit = observed_order(h, np.array([0.5 * zone, 1e-6, 2e-6, 4e-6]), expected=1.0)
+    assert fit.regime == "not converging", fit.describe()
+    fit = observed_order(h, zone * np.array([0.1, 0.2, 0.4, 0.8]), expected=1.0)
+    assert fit.regime == "round-off" and fit.used == (0, 1, 2, 3), fit.describe()
