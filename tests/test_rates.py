@@ -2450,3 +2450,15 @@ def test_errors_that_do_not_fall_are_round_off_only_when_every_level_is_in_the_z
     assert fit.regime == "not converging", fit.describe()
     fit = observed_order(h, zone * np.array([0.1, 0.2, 0.4, 0.8]), expected=1.0)
     assert fit.regime == "round-off" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+def test_a_run_needs_min_points_of_its_own_levels_above_the_floor():
+    """h^1.5 on r = 1.5 with floor 0.1: levels 0, 1 above it, level 2 just below (0.99 floor, on the
+    line), level 3 just above (1.01 floor), level 4 below. Levels 0..2 agree (order 1.5) but only
+    two of them are above the floor, and the level after them does not count: no run settles."""
+    h = 1.5 ** -np.arange(5.0)
+    e = 0.099 * (h / h[2]) ** 1.5
+    e[3], e[4] = 0.101, 0.02
+    fit = observed_order(h, e, floor=0.1)
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 3), fit.describe()
+    assert any("no run" in s for s in fit.notes), fit.notes
