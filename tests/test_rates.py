@@ -2414,12 +2414,14 @@ def _n_ladder(local, e0=1e-3):
     return n, np.exp(y)
 
 
-@pytest.mark.parametrize("local, used", [([2.0] * 5 + [0.5] * 3, range(6)), ([2.6, 1.0, 0.0], range(4))])
+@pytest.mark.parametrize("local, used", [([2.0] * 5 + [0.5] * 3, range(6)), ([2.6, 1.0, 0.0], range(4)),
+                                         ([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], range(4, 9))])
 def test_stagnation_is_judged_on_oriented_slopes_for_both_orientations(local, used):
-    """A settled order 2 whose fine end flattens to 0.5 (the fine end departs), and local orders
-    2.6, 1, 0 (no run settles; the fine-end slope 0.5 is below half the all-level slope 1.18): both
-    stagnate, studied against h (errors fall as h falls) and against N = 1/h (orders -2 .., as for
-    a Monte Carlo error): 'half the order' compares oriented slopes."""
+    """A settled order 2 whose fine end flattens to 0.5 (the fine end departs), local orders 2.6, 1,
+    0 (no run settles; the fine-end slope 0.5 is below half the all-level slope 1.18), and a finest
+    run whose interval reaches order 0 after coarser levels that fell faster: all stagnate, studied
+    against h (errors fall as h falls) and against N = 1/h (orders -2 .., as for a Monte Carlo
+    error): 'half the order' and 'fell faster' compare oriented slopes."""
     n, e = _n_ladder([-p for p in local])
     for params, expected in ((n, -1.0), (1.0 / n, 1.0)):
         fit = observed_order(params, e, expected=expected)
