@@ -2036,6 +2036,7 @@ def test_no_run_on_three_levels_has_a_t_interval_with_one_degree_of_freedom():
     half = stats.t.ppf(0.975, 1) * se + 1.0
     assert fit.regime == "unsettled" and fit.used == (0, 1, 2) and fit.dof == 1, fit.describe()
     assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+    assert fit.notes == ("no run of settled local orders: fit over all levels above the floor",)
 
 
 @pytest.mark.parametrize("between", [0.0, 1e-20])
@@ -2342,6 +2343,8 @@ def test_a_super_algebraic_fit_has_no_slope_error_or_constant(kind):
     assert np.isnan(fit.constant) and np.isnan(fit.stderr) and fit.dof == 0, fit
     assert fit.used == tuple(range(h.size)) and fit.ci == (fit.order, np.inf)
     assert fit.order == pytest.approx(float(np.max(local_orders(h, e))), rel=1e-12)
+    assert fit.notes == ({"growth": "local orders grow at every level without settling",
+                          "geometric": "log e is linear in the level count, not in log h: geometric convergence"}[kind],)
 
 
 def test_order_fit_defaults_for_a_hand_built_fit():
