@@ -2467,3 +2467,17 @@ def test_a_run_needs_min_points_of_its_own_levels_above_the_floor():
     fit = observed_order(h, e, floor=0.1)
     assert fit.regime == "unsettled" and fit.used == (0, 1, 3), fit.describe()
     assert any("no run" in s for s in fit.notes), fit.notes
+
+
+def test_levels_given_fine_first_are_reported_in_the_caller_s_indices():
+    """The same ladder (a pre-asymptotic local order 4, then exact order 2) given coarse-first and
+    fine-first: the same order, with used (sorted) and excluded in the caller's indices, and the
+    local orders listed coarse to fine either way."""
+    h, e = _from_local([4.0, 2.0, 2.0, 2.0, 2.0])
+    a = observed_order(h, e)
+    b = observed_order(h[::-1], e[::-1])
+    assert a.regime == b.regime == "algebraic" and b.order == pytest.approx(a.order, rel=1e-12)
+    assert a.used == (1, 2, 3, 4, 5) and b.used == (0, 1, 2, 3, 4)
+    assert list(a.excluded) == [0] and list(b.excluded) == [5] and a.excluded[0] == b.excluded[5]
+    np.testing.assert_array_equal(b.local, a.local)
+    np.testing.assert_array_equal(b.params, h[::-1])
