@@ -2470,14 +2470,25 @@ def test_a_run_needs_min_points_of_its_own_levels_above_the_floor():
 
 
 def test_levels_given_fine_first_are_reported_in_the_caller_s_indices():
-    """The same ladder (a pre-asymptotic local order 4, then exact order 2) given coarse-first and
-    fine-first: the same order, with used (sorted) and excluded in the caller's indices, and the
+    """The same ladder (pre-asymptotic local orders 5, 4, then exact order 2) given coarse-first and
+    fine-first: the same order, with used and excluded (both sorted) in the caller's indices, and the
     local orders listed coarse to fine either way."""
-    h, e = _from_local([4.0, 2.0, 2.0, 2.0, 2.0])
+    h, e = _from_local([5.0, 4.0, 2.0, 2.0, 2.0, 2.0])
     a = observed_order(h, e)
     b = observed_order(h[::-1], e[::-1])
     assert a.regime == b.regime == "algebraic" and b.order == pytest.approx(a.order, rel=1e-12)
-    assert a.used == (1, 2, 3, 4, 5) and b.used == (0, 1, 2, 3, 4)
-    assert list(a.excluded) == [0] and list(b.excluded) == [5] and a.excluded[0] == b.excluded[5]
+    assert a.used == (2, 3, 4, 5, 6) and b.used == (0, 1, 2, 3, 4)
+    assert list(a.excluded) == [0, 1] and list(b.excluded) == [5, 6] and a.excluded[0] == b.excluded[6]
     np.testing.assert_array_equal(b.local, a.local)
     np.testing.assert_array_equal(b.params, h[::-1])
+
+
+def test_a_run_s_fine_end_that_departs_downwards_is_unsettled_too():
+    """The mirror image (local orders 4 - p) of the ladder of
+    test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended: the same noise and
+    the same distance between the fine-end slope (1.5) and the run's (1.88), now below it: the fine
+    end departs just the same (|pf - b| is compared, in either direction)."""
+    h, e = _from_local([4.0 - p for p in [2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5]])
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(8)), fit.describe()
+    assert fit.fine_order == pytest.approx(1.5, abs=1e-9) and fit.ci[0] == pytest.approx(1.5, abs=1e-9)
