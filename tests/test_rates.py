@@ -2492,3 +2492,14 @@ def test_a_run_s_fine_end_that_departs_downwards_is_unsettled_too():
     fit = observed_order(h, e, expected=2.0)
     assert fit.regime == "unsettled" and fit.used == tuple(range(8)), fit.describe()
     assert fit.fine_order == pytest.approx(1.5, abs=1e-9) and fit.ci[0] == pytest.approx(1.5, abs=1e-9)
+
+
+def test_local_order_growth_is_judged_on_the_levels_above_the_floor_only():
+    """Local orders 1, 2, 3.5, 5.5, then a finest level that is exactly 0 (round-off): the growth
+    test and its round-off bound use the levels above the floor (log 0 = -inf would make the bound
+    infinite and hide the growth), so the sequence is super-algebraic by growth."""
+    h, e = _from_local([1.0, 2.0, 3.5, 5.5])
+    h, e = np.append(h, h[-1] / 2), np.append(e, 0.0)
+    fit = observed_order(h, e)
+    assert fit.regime == "super-algebraic" and fit.used == (0, 1, 2, 3, 4), fit.describe()
+    assert fit.notes == ("local orders grow at every level without settling",)
