@@ -1873,3 +1873,633 @@ def test_describe_of_a_fit_with_no_positive_error_does_not_raise(regime):
     fit = dataclasses.replace(observed_order(h, e), regime=regime, errors=np.zeros(4))
     text = fit.describe()
     assert text.startswith(regime.split()[0]) and ("0.00e+00" in text or regime != "stagnating"), text
+
+
+# --- decisions pinned by reading observed_order token by token (issue 11 section 6) -------------
+
+def _nudged(e, i, pred, k_max=300):
+    """The copy of e with e[i] scaled by 1 + a 2^-52 for the smallest |a| <= k_max at which pred
+    holds, or None (ulp searches for boundaries computed as observed_order computes them)."""
+    for a in sorted(range(-k_max, k_max + 1), key=abs):
+        t = np.array(e, dtype=np.float64)
+        t[i] *= 1 + a * 2.0**-52
+        if pred(t):
+            return t
+    return None
+
+
+def test_errors_fall_only_when_the_slope_over_all_levels_exceeds_settle_tol():
+    """e = h on powers of 2: the slope over all levels is 1 bit for bit. 'The errors fall' means an
+    oriented slope strictly above settle_tol: at settle_tol = 1 the errors do not fall ('not
+    converging'), just below 1 they do (order 1 on every level)."""
+    from numerics.rates import _ls_fit
+
+    h = 2.0 ** -np.arange(6.0)
+    assert _ls_fit(np.log(h), np.log(h))[1] == 1.0
+    fit = observed_order(h, h.copy(), settle_tol=1.0)
+    assert fit.regime == "not converging" and fit.used == tuple(range(6)), fit.describe()
+    fit = observed_order(h, h.copy(), settle_tol=np.nextafter(1.0, 0.0))
+    assert fit.regime == "algebraic" and fit.used == tuple(range(6)), fit.describe()
+
+
+def _tiny(h, e):
+    """The round-off of the local orders, as observed_order computes it (module docstring:
+    growth means increments beyond 16 eps (1 + max |log e|) / min |log h_{k+1} - log h_k|)."""
+    return 16.0 * EPS * (1.0 + np.max(np.abs(np.log(e)))) / np.min(np.abs(np.diff(np.log(h))))
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_growth_means_increments_beyond_sixteen_eps_of_the_local_orders(side):
+    """Local orders 3, 3 + d, 10 on h = 1, 1/2, 1/4, 1/12 (steps log 2, log 2, log 3), with the
+    first increment d nudged by ulps to within 0.5 % .. 5 % of the round-off bound on either side:
+    above it the orders grow at every level (the growth note), below it they do not. The bound's
+    constant 16, its 1 + max|log e| and its smallest step are each pinned (17, 2 + .., or the largest
+    step log 3 move it across d)."""
+    h = np.array([1.0, 0.5, 0.25, 1.0 / 12.0])
+    e = np.exp(np.concatenate([[0.0], np.cumsum(np.array([3.0, 3.0, 10.0]) * np.diff(np.log(h)))]))
+    t0 = _tiny(h, e)
+    e = np.exp(np.concatenate([[0.0], np.cumsum(
+        np.array([3.0, 3.0 + (1 + side * 0.025) * t0, 10.0]) * np.diff(np.log(h)))]))
+    lo, hi = (1.005, 1.05) if side > 0 else (0.95, 0.995)
+    t = _nudged(e, 1, lambda t: lo < np.diff(local_orders(h, t))[0] / _tiny(h, t) < hi)
+    assert t is not None
+    fit = observed_order(h, t)
+    assert (GROW in " ".join(fit.notes)) == (side > 0), fit.notes
+
+
+@pytest.mark.parametrize("below", [False, True])
+def test_growth_needs_a_last_increment_strictly_above_settle_tol(below):
+    """Local orders 1, 1.5, 1.9, 2.2 (increments 0.5, 0.4, 0.3) with settle_tol set to the last
+    increment as computed: it does not exceed settle_tol, so the growth test fails and the finest
+    three levels settle (algebraic); with settle_tol one ulp lower the orders grow."""
+    h, e = _from_local([1.0, 1.5, 1.9, 2.2])
+    tol = float(np.diff(local_orders(h, e))[-1])
+    fit = observed_order(h, e, settle_tol=np.nextafter(tol, 0.0) if below else tol)
+    if below:
+        assert fit.regime == "super-algebraic" and GROW in " ".join(fit.notes), fit.describe()
+    else:
+        assert fit.regime == "algebraic" and fit.used == (2, 3, 4), fit.describe()
+
+
+def test_growth_needs_the_last_local_order_strictly_above_one_and_a_half_times_the_first():
+    """Local orders 2, 2.4, 2.7, 3.0 nudged by ulps until the last is exactly 1.5 times the first,
+    bit for bit: growth asks for strictly more, so the sequence is not super-algebraic."""
+    h, e = _from_local([2.0, 2.4, 2.7, 3.0])
+    t = _nudged(e, 0, lambda t: local_orders(h, t)[-1] == 1.5 * local_orders(h, t)[0])
+    assert t is not None
+    fit = observed_order(h, t)
+    assert fit.regime == "unsettled" and not any(GROW in s for s in fit.notes), fit.describe()
+
+
+@pytest.mark.parametrize("last", [20, 19])
+def test_geometric_count_must_at_least_double_inclusive(last):
+    """Zig-zag geometric errors exp(-0.7 N) (x1.2 at every other level) on N = 10 .. 20: the level
+    count doubles exactly (bit for bit through exp(-log h)), which is enough for the geometric
+    comparison ('at least doubles'): super-algebraic. On N = 10 .. 19 it does not double: algebraic."""
+    n = np.arange(10.0, last + 1.0)
+    h = 1.0 / n
+    count = np.exp(-np.log(h))
+    assert (count.max() == 2.0 * count.min()) == (last == 20)
+    e = np.exp(-0.7 * n) * np.where(np.arange(n.size) % 2 == 0, 1.0, 1.2)
+    fit = observed_order(h, e)
+    if last == 20:
+        assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+    else:
+        assert fit.regime == "algebraic", fit.describe()
+
+
+def test_clear_levels_veto_a_geometric_verdict_only_when_strictly_better_as_a_power_law():
+    """N = 1, 2, 3 at 2x the round-off zone (flat, clear of it), then N = 4..7 decaying geometrically
+    inside the zone: over all levels geometric decay fits three times better. The three clear
+    levels are flat, so as a power law and as geometric decay they fit equally well, bit for bit
+    (both residual sums computed as observed_order computes them): not better fitted as a power
+    law, so the zone levels' geometric verdict stands (super-algebraic)."""
+    from numerics.rates import _ls_fit
+
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    n = np.arange(1.0, 8.0)
+    h = 1.0 / n
+    e = np.where(n <= 3, 2.0 * zone, zone * np.exp(-0.5 * (n - 3)))
+    x, y = np.log(h[:3]), np.log(e[:3])
+    assert np.sum(_ls_fit(np.exp(-x), y)[2] ** 2) == np.sum(_ls_fit(x, y)[2] ** 2)
+    fit = observed_order(h, e)
+    assert fit.regime == "super-algebraic" and any("level count" in s for s in fit.notes), fit.describe()
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_run_agrees_within_settle_tol_plus_three_sqrt2_of_its_largest_local_sd(side):
+    """Four levels (r = 2, 41 seeds with own spreads 0.005, 0.01, 0.02, 0.1, so sigma_k is known
+    exactly), local orders 2, 2 + d, 0.5. Levels 0..2 are a run iff d <= settle_tol + 3 sqrt2
+    max(local sd over the run's two steps), local sd_k = sqrt(sigma_k^2 + sigma_{k+1}^2) / |dx|
+    (the second step's, not the smaller first one's, and not the noisy step after the run): just
+    inside, the run 0..2 is fitted and the fine end departs; just outside no run settles."""
+    m, L = 41, np.log(2.0)
+    own = np.array([0.005, 0.01, 0.02, 0.1])
+    sk = _pooled_sd(own, m)
+    local_sd = np.sqrt(sk[:-1] ** 2 + sk[1:] ** 2) / L
+    assert local_sd[0] < local_sd[1] < local_sd[2]
+    d = (0.1 + 3.0 * np.sqrt(2.0) * local_sd[1]) * (1.0 + side * 1e-3)
+    x = -np.arange(4.0) * L
+    y = np.concatenate([[0.0], np.cumsum(np.array([2.0, 2.0 + d, 0.5]) * -L)])
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.regime == "unsettled", fit.describe()
+    if side < 0:
+        assert fit.used == (0, 1, 2) and not any("no run" in s for s in fit.notes), fit.describe()
+    else:
+        assert fit.used == (0, 1, 2, 3) and any("no run" in s for s in fit.notes), fit.describe()
+
+
+def test_local_orders_spread_by_exactly_the_allowance_agree():
+    """Four levels, local orders 2, 2.05, 3, no noise (one third difference: sigma = 0), settle_tol
+    set to the spread of the first two local orders as computed: 'agree' is inclusive, so levels
+    0..2 are a run (whose fine end departs); one ulp lower they are not, and no run settles."""
+    h, e = _from_local([2.0, 2.05, 3.0])
+    tol = float(np.ptp(local_orders(h, e)[:2]))
+    fit = observed_order(h, e, settle_tol=tol)
+    assert fit.noise == 0.0 and fit.regime == "unsettled" and fit.used == (0, 1, 2), fit.describe()
+    fit = observed_order(h, e, settle_tol=np.nextafter(tol, 0.0))
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+def test_no_run_on_three_levels_has_a_t_interval_with_one_degree_of_freedom():
+    """Three levels with local orders 1 and 3 (no run: they spread by 2): 'unsettled', fitted over
+    all three levels with the interval b +- (t_{1 dof} se + half the spread of the local orders),
+    se the residual standard error of the slope (n - 2 = 1 dof)."""
+    from scipy import stats
+
+    h, e = _from_local([1.0, 3.0])
+    fit = observed_order(h, e)
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 1.0 / np.sum((x - x.mean()) ** 2))
+    half = stats.t.ppf(0.975, 1) * se + 1.0
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2) and fit.dof == 1, fit.describe()
+    assert fit.ci == pytest.approx((b - half, b + half), rel=1e-9)
+    assert fit.notes == ("no run of settled local orders: fit over all levels above the floor",)
+
+
+@pytest.mark.parametrize("between", [0.0, 1e-20])
+def test_no_run_interval_adds_the_spread_of_neighbouring_local_orders_only(between):
+    """Exact 1e-3 h^2 on levels 0, 2, 4 with levels 1, 3 exactly 0 or positive below the floor: no
+    two neighbours are above the floor, so there are no local orders to spread (the ones through
+    the levels below the floor are finite but not the asymptotic ones) and no run: 'unsettled',
+    fitted on the three levels above the floor with the bare t interval about order 2."""
+    h = 0.5 ** np.arange(5.0)
+    e = 1e-3 * h**2
+    e[[1, 3]] = between
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and fit.used == (0, 2, 4), fit.describe()
+    assert fit.order == pytest.approx(2.0, abs=1e-12)
+    assert fit.ci == pytest.approx((2.0, 2.0), abs=1e-9)
+
+
+def _settle_tol_at_tie(st0, at_tie, k_max=64):
+    """The settle_tol nearest st0 (within k_max ulps either way) at which at_tie holds, or None."""
+    up = down = st0
+    for _ in range(k_max):
+        for s in (up, down):
+            if at_tie(s):
+                return s
+        up, down = np.nextafter(up, np.inf), np.nextafter(down, -np.inf)
+    return None
+
+
+def _third_difference_noise(y):
+    return float(1.4826 * np.median(np.abs(np.diff(y, 3))) / np.sqrt(20.0))
+
+
+def test_a_run_s_fine_end_departs_only_beyond_settle_tol_plus_three_sd_inclusive():
+    """The eight levels of test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended
+    (one settled run, fine-end slope 2.5 against the run's 2.12), with settle_tol set so that
+    |pf - b| equals settle_tol + 3 sd to the last bit (sd = sigma / sqrt(Sxx) of the finest three
+    levels, everything computed as observed_order computes it): 'departs' is strict, so the run is
+    algebraic; 1e-9 lower it departs."""
+    from numerics.rates import _ls_fit, _slope_se
+
+    h, e = _from_local([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5])
+    x, y = np.log(h), np.log(e)
+    t = [5, 6, 7]
+    pf, b2 = _ls_fit(x[t], y[t])[1], _slope_se(x, y)[1]
+    sd = _third_difference_noise(y) / np.sqrt(max(_ls_fit(x[t], y[t])[3], 1e-300))
+    st = _settle_tol_at_tie(abs(pf - b2) - 3.0 * sd, lambda s: abs(pf - b2) == s + 3.0 * sd)
+    assert st is not None and 0.1 < st < 0.2
+    fit = observed_order(h, e, expected=2.0, settle_tol=st)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(8)), fit.describe()
+    fit = observed_order(h, e, expected=2.0, settle_tol=st * (1 - 1e-9))
+    assert fit.regime == "unsettled" and fit.used == tuple(range(8)), fit.describe()
+
+
+def test_a_finer_level_exactly_at_its_tolerance_is_on_the_line():
+    """The ladder of test_a_finer_level_is_on_the_line_within_its_prediction_interval (four levels
+    of h^2, two seeds e (1 +- 0.01), then three levels shifted off the line), with settle_tol tuned
+    so that the finest level's residual equals its tolerance settle_tol |x_6 - x_3| + 3 sqrt(
+    sigma_6^2 + var(prediction)) to the last bit (computed as observed_order computes it): 'on the
+    line' is inclusive, so all seven levels are fitted; 1e-9 lower the fine end departs."""
+    from numerics.rates import PRIOR_DOF, _slope_se
+
+    s, L = 0.01, np.log(1.2)
+    x = -np.arange(7.0) * L
+    xr = x[:4]
+    shift = 0.1 * abs(x[6] - x[3]) + 3.0 * s * np.sqrt(
+        1.0 + 1.0 / 4 + (x[6] - xr.mean()) ** 2 / np.sum((xr - xr.mean()) ** 2))
+    yt = 2.0 * x
+    yt[4:] -= shift * (1.0 - 1e-3)
+    E = np.exp(yt)[:, None] * np.array([1.0 + s, 1.0 - s])
+    h = np.exp(x)
+    x = np.log(h)  # as observed_order sees it
+    es = E.mean(axis=1)
+    y = np.log(es)
+    rel_var = (E / es[:, None]).var(axis=1, ddof=1)
+    sigma = float(np.sqrt(np.mean(rel_var) / 2))
+    sigma_k = np.sqrt(((2 - 1) * rel_var / 2 + PRIOR_DOF * sigma**2) / (2 - 1 + PRIOR_DOF))
+    a, b, _, sxx = _slope_se(x[:4], y[:4])
+    pred_var = sigma**2 * (1.0 / 4 + (x[6] - float(np.mean(x[:4]))) ** 2 / sxx)
+    res = abs(y[6] - (a + b * x[6]))
+    z = 3.0 * np.sqrt(sigma_k[6] ** 2 + pred_var)
+    st = _settle_tol_at_tie((res - z) / abs(x[6] - x[3]), lambda t: res == t * abs(x[6] - x[3]) + z)
+    assert st is not None and abs(st - 0.1) < 1e-3
+    fit = observed_order(h, E, expected=2.0, settle_tol=st)
+    assert fit.noise == sigma and fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
+    fit = observed_order(h, E, expected=2.0, settle_tol=st * (1 - 1e-9))
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+def test_an_extended_run_must_still_fall_strictly_above_settle_tol():
+    """Local orders 4 (pre-asymptotic), 2, 2, 0.6 on r = 2, two seeds e (1 +- 1e-6) (noise
+    negligible), settle_tol = 1.58 set to the slope over levels 1..4 as computed: the run 1..3
+    (order 2) extends to level 4 (residual 1.4 log 2, within settle_tol log 2), and the extended run
+    'must still fall', i.e. have a slope above settle_tol: at the tie it does not (the fine end
+    departs: unsettled on 1..3); 1e-9 lower it does (algebraic on 1..4)."""
+    from numerics.rates import _slope_se
+
+    L = np.log(2.0)
+    h = np.exp(-np.arange(5.0) * L)
+    x = np.log(h)
+    y = np.concatenate([[0.0], np.cumsum(np.array([4.0, 2.0, 2.0, 0.6]) * -L)])
+    E = np.exp(y)[:, None] * np.array([1 + 1e-6, 1 - 1e-6])
+    st = _slope_se(x[1:], np.log(E.mean(axis=1))[1:])[1]
+    assert st == pytest.approx(1.58, abs=1e-9)
+    fit = observed_order(h, E, settle_tol=st)
+    assert fit.regime == "unsettled" and fit.used == (1, 2, 3), fit.describe()
+    fit = observed_order(h, E, settle_tol=st * (1 - 1e-9))
+    assert fit.regime == "algebraic" and fit.used == (1, 2, 3, 4), fit.describe()
+
+
+def test_a_departing_run_s_interval_is_t_with_n_minus_2_dof_widened_to_the_fine_slope():
+    """The eight levels of test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended:
+    'unsettled' on all eight levels, with the interval b - t_{0.975, 6} se .. the fine-end slope 2.5
+    (b, se the least-squares slope and its residual standard error over the eight levels)."""
+    from scipy import stats
+
+    h, e = _from_local([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5])
+    fit = observed_order(h, e, expected=2.0)
+    x, y = np.log(h), np.log(e)
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / 6.0 / np.sum((x - x.mean()) ** 2))
+    assert fit.regime == "unsettled" and fit.dof == 6 and fit.stderr == pytest.approx(se, rel=1e-9)
+    assert fit.ci == pytest.approx((b - stats.t.ppf(0.975, 6) * se, 2.5), rel=1e-9)
+
+
+def test_a_jackknife_equal_to_the_residual_error_is_used_with_m_minus_1_dof():
+    """Two identical seeds of e = h on powers of 2 (log e = log h bit for bit): the residuals and
+    the leave-one-seed-out slopes are exact, so the residual standard error and the jackknife are
+    both exactly 0. The jackknife is preferred unless the residual error exceeds it strictly:
+    m - 1 = 1 dof, and no note about residual scatter."""
+    h = 2.0 ** -np.arange(5.0)
+    fit = observed_order(h, np.stack([h, h], axis=1))
+    assert fit.regime == "algebraic" and fit.order == 1.0 and fit.stderr == 0.0, fit.describe()
+    assert fit.dof == 1 and not any("residual scatter" in s for s in fit.notes), fit.notes
+
+
+def test_an_interval_reaching_exactly_order_0_has_not_shown_convergence():
+    """Zig-zag local orders 0.6, 0.2, 0.5, 0.25, 0.45 (one settled run of six levels, order 0.381,
+    drift 0.2): the confidence is bisected until the half-width t se + drift equals the order to the
+    last bit (one error nudged by ulps until such a confidence exists; everything computed as
+    observed_order computes it). An interval reaching order 0 inclusively has not been shown to
+    fall: 'unsettled' (no coarser levels fell faster), not 'algebraic'."""
+    from scipy import stats
+
+    from numerics.rates import _slope_se
+
+    h, e0 = _from_local([0.6, 0.2, 0.5, 0.25, 0.45], e0=1e-3)
+
+    def tie_confidence(e):
+        x, y = np.log(h), np.log(e)
+        _, b, se, _ = _slope_se(x, y)
+        lo = local_orders(h, e)
+        drift = max(abs(b - lo[-1]), 0.5 * float(np.ptp(lo)))
+
+        def half(c):
+            return float(stats.t.ppf(0.5 + c / 2.0, 4) * se + drift)
+
+        lo_c, hi_c = 0.99, 0.9999
+        for _ in range(60):
+            mid = 0.5 * (lo_c + hi_c)
+            lo_c, hi_c = (mid, hi_c) if half(mid) < b else (lo_c, mid)
+        return next((c for c in (lo_c, hi_c) if half(c) == b), None)
+
+    for k in sorted(range(256), key=lambda k: abs(k - 122)):  # 122 on x86-64 numpy, nearest first
+        e = e0.copy()
+        e[0] *= 1 + k * 2.0**-52
+        c = tie_confidence(e)
+        if c is not None:
+            break
+    assert c is not None
+    fit = observed_order(h, e, confidence=c)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(6)) and fit.ci[0] == 0.0, fit.describe()
+    assert observed_order(h, e, confidence=c * (1 - 1e-9)).regime == "algebraic"
+
+
+def test_a_fine_end_at_exactly_half_the_order_stagnates():
+    """Order 2 on six levels, then local orders 1, 1, 1: the fine end departs with slope 1, half the
+    settled order. The last error is nudged by ulps until fine slope + 3 sd equals half the run's
+    order to the last bit (sd from the third-difference noise, ~1e-16, all computed as
+    observed_order computes them): 'at most half' is inclusive, so the errors stagnate."""
+    from numerics.rates import _ls_fit, _slope_se
+
+    h, e0 = _from_local([2.0] * 5 + [1.0] * 3, e0=np.exp(8.3))  # |log e| < 1 at the fine end: fine steps
+    x = np.log(h)
+
+    def at_tie(e):
+        y = np.log(e)
+        b = _slope_se(x[:6], y[:6])[1]
+        _, pf, _, sxx = _ls_fit(x[6:], y[6:])
+        return pf + 3.0 * (_third_difference_noise(y) / float(np.sqrt(sxx))) == 0.5 * b
+
+    e = _nudged(e0, 8, at_tie)
+    assert e is not None
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating" and fit.used == tuple(range(6)), fit.describe()
+    assert fit.fine_order == pytest.approx(1.0, abs=1e-12)
+
+
+def test_orientation_at_a_zero_slope_over_all_levels_is_that_of_falling_errors():
+    """Errors 1, 2, 1 on h = 1, 1/2, 1/4: the least-squares slope over all levels is exactly 0.
+    Without ``expected`` the orientation is that of a non-negative slope (the errors are meant to
+    fall as h falls), so the local orders are listed from h = 1 to h = 1/4: -1, 1."""
+    from numerics.rates import _ls_fit
+
+    h, e = np.array([1.0, 0.5, 0.25]), np.array([1.0, 2.0, 1.0])
+    assert _ls_fit(np.log(h), np.log(e))[1] == 0.0
+    fit = observed_order(h, e)
+    assert fit.regime == "not converging" and fit.order == 0.0, fit.describe()
+    np.testing.assert_array_equal(fit.local, [-1.0, 1.0])
+
+
+def test_orientation_from_two_positive_errors():
+    """Errors 0, 1e-4, 1e-3 on h = 1, 1/2, 1/4: two positive errors are enough to orient the study
+    (they grow as h falls, so the fine end is h = 1); too few levels above the floor for a slope
+    (round-off), and the local orders are listed from h = 1/4 to h = 1."""
+    h, e = np.array([1.0, 0.5, 0.25]), np.array([0.0, 1e-4, 1e-3])
+    fit = observed_order(h, e)
+    assert fit.regime == "round-off", fit.describe()
+    np.testing.assert_array_equal(fit.local, local_orders(h[::-1], e[::-1]))
+    assert fit.local[0] == pytest.approx(-np.log2(10.0), rel=1e-12) and fit.local[1] == -np.inf
+
+
+def test_a_flat_stretch_inside_the_round_off_zone_is_not_a_floor():
+    """Errors 15 and 1.2 times the round-off zone, then five levels inside it that barely fall (0.99
+    .. 0.85 times the zone), r = 4: no run falls, and fewer than three levels are clear of the zone,
+    so there is no fine-end slope. A flat run counts as a floor ('stagnating') only when all its
+    levels are clear of the zone; one that merely touches a clear level is not: 'unsettled'."""
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    h = 4.0 ** -np.arange(7.0)
+    e = zone * np.array([15.0, 1.2, 0.99, 0.96, 0.93, 0.9, 0.85])
+    fit = observed_order(h, e)
+    assert fit.regime == "unsettled" and np.isnan(fit.fine_order), fit.describe()
+    assert any("no run" in s for s in fit.notes), fit.notes
+
+
+@pytest.mark.parametrize("local, kw, regime, used", [
+    ([2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5], dict(expected=2.0), "unsettled", range(8)),
+    ([2.0] * 5 + [0.5] * 3, {}, "stagnating", range(6)),
+    ([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], {}, "stagnating", range(4, 9)),
+    ([1.0, 3.0], {}, "unsettled", range(3)),
+    ([1.0] * 5, dict(settle_tol=1.5), "not converging", range(6)),
+    ([2.0, 2.1, 1.95, 2.05, 2.0], {}, "algebraic", range(6)),
+])
+def test_constant_stderr_and_dof_are_those_of_the_line_on_the_used_levels(local, kw, regime, used):
+    """In every regime with a slope (a departing run, a run reaching order 0, no run, errors that do
+    not fall, a settled run), order, constant, stderr and dof are the least-squares line's on the
+    levels used (np.polyfit): slope, exp(intercept), residual standard error with n - 2 dof."""
+    h, e = _from_local(local, e0=1e-3)
+    fit = observed_order(h, e, **kw)
+    assert fit.regime == regime and fit.used == tuple(used), fit.describe()
+    x, y = np.log(h[list(used)]), np.log(e[list(used)])
+    b, a = np.polyfit(x, y, 1)
+    se = np.sqrt(np.sum((y - a - b * x) ** 2) / (x.size - 2) / np.sum((x - x.mean()) ** 2))
+    assert fit.order == pytest.approx(b, rel=1e-9) and fit.constant == pytest.approx(np.exp(a), rel=1e-9)
+    assert fit.dof == x.size - 2 and fit.stderr == pytest.approx(se, rel=1e-6, abs=1e-12)
+
+
+@pytest.mark.parametrize("coarse, note", [([], None), ([4.0], "1 coarse level(s) pre-asymptotic"),
+                                          ([5.0, 4.0], "2 coarse level(s) pre-asymptotic")])
+def test_pre_asymptotic_coarse_levels_are_counted_in_a_note(coarse, note):
+    """Exact order 2 after 0, 1 or 2 coarse levels of a higher local order: the fit starts after
+    them, and a note says how many coarse levels were left out (none: no note)."""
+    h, e = _from_local(coarse + [2.0] * 4)
+    fit = observed_order(h, e)
+    k = len(coarse)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(k, k + 5)), fit.describe()
+    assert [s for s in fit.notes if "pre-asymptotic" in s] == ([note] if note else [])
+
+
+def test_a_stagnating_fit_quotes_its_finest_positive_error():
+    """A stagnating fit with an exact 0 at a coarse level: describe() quotes the level the errors
+    level off at, the smallest positive error, not the 0."""
+    h, e = _from_local([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], e0=1e-3)
+    e[0] = 0.0
+    fit = observed_order(h, e)
+    assert fit.regime == "stagnating", fit.describe()
+    assert f"errors level off at {e[-1]:.2e}," in fit.describe() and "0.00e+00" not in fit.describe()
+
+
+def test_regimes_and_documented_constants():
+    """The public regime names (theorems.judges and the appendix key on them) and the documented
+    constants of the noise model (module docstring: ROUND_OFF_ZONE = 100, PRIOR_DOF = 4, 3 sd)."""
+    from numerics import rates
+
+    assert rates.REGIMES == ("algebraic", "super-algebraic", "round-off", "unsettled", "stagnating",
+                             "not converging")
+    assert (rates.ROUND_OFF_ZONE, rates.PRIOR_DOF, rates.DEPARTURE_Z) == (100.0, 4.0, 3.0)
+    assert set(rates.__all__) == {"OrderFit", "observed_order", "local_orders", "richardson_order",
+                                  "self_convergence_order", "REGIMES", "ROUND_OFF_ZONE"}
+
+
+@pytest.mark.parametrize("kind", ["growth", "geometric"])
+def test_a_super_algebraic_fit_has_no_slope_error_or_constant(kind):
+    """Super-algebraic fits report a lower bound on the order, no fitted line: constant and
+    stderr NaN, dof 0, every level above the floor used, ci (order, inf)."""
+    from numerics.rates import REGIMES
+
+    if kind == "growth":
+        h, e = _from_local([1.0, 2.0, 3.5, 5.5])
+    else:
+        n = np.arange(10.0, 21.0)
+        h, e = 1.0 / n, np.exp(-0.7 * n) * np.where(np.arange(n.size) % 2 == 0, 1.0, 1.2)
+    fit = observed_order(h, e)
+    assert fit.regime == "super-algebraic" and fit.regime in REGIMES
+    assert np.isnan(fit.constant) and np.isnan(fit.stderr) and fit.dof == 0, fit
+    assert fit.used == tuple(range(h.size)) and fit.ci == (fit.order, np.inf)
+    assert fit.order == pytest.approx(float(np.max(local_orders(h, e))), rel=1e-12)
+    assert fit.notes == ({"growth": "local orders grow at every level without settling",
+                          "geometric": "log e is linear in the level count, not in log h: geometric convergence"}[kind],)
+
+
+def test_order_fit_defaults_for_a_hand_built_fit():
+    """OrderFit is public (fits are built by hand or loaded): notes default to an empty tuple and
+    fine_order, floor and noise to NaN; contains() is inclusive at both ends; fitted() is C p^order."""
+    from numerics.rates import OrderFit
+
+    fit = OrderFit(order=2.0, ci=(1.5, 2.5), constant=3.0, regime="algebraic", used=(0, 1, 2),
+                   excluded={}, params=np.array([1.0, 0.5, 0.25]), errors=np.array([3.0, 0.75, 0.1875]),
+                   local=np.array([2.0, 2.0]), stderr=0.1, dof=1, confidence=0.95)
+    assert fit.notes == () and isinstance(fit.notes, tuple)
+    assert np.isnan(fit.fine_order) and np.isnan(fit.floor) and np.isnan(fit.noise)
+    assert fit.contains(1.5) and fit.contains(2.5) and not fit.contains(np.nextafter(2.5, 3.0))
+    assert not fit.contains(np.nextafter(1.5, 0.0))
+    np.testing.assert_allclose(fit.fitted([1.0, 0.5]), [3.0, 0.75], rtol=1e-15)
+    assert fit.describe() == "order 2.000 [1.500, 2.500] on 3 levels"
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_noisier_finer_level_adds_its_own_sd_to_the_pooled_prediction_variance(side):
+    """Four levels of h^2 with seed spread 0.01, then three levels with spread 0.05 shifted by delta
+    off the line (r = 1.5, 41 seeds, so sigma_k and the pool sigma are known exactly). The finest
+    level is on the line iff delta <= settle_tol |x_6 - x_3| + 3 sqrt(sigma_6^2 + sigma^2 (1/n +
+    (x_6 - xbar)^2 / Sxx)): its own sd, and the pooled sigma for the line's prediction variance
+    (not its own, 1.45x larger)."""
+    m, L = 41, np.log(1.5)
+    own = np.array([0.01] * 4 + [0.05] * 3)
+    sk = _pooled_sd(own, m)
+    sigma = np.sqrt(np.mean(own**2))
+    x = -np.arange(7.0) * L
+    xr = x[:4]
+    tol = 0.1 * abs(x[6] - x[3]) + 3.0 * np.sqrt(
+        sk[6] ** 2 + sigma**2 * (1.0 / 4 + (x[6] - xr.mean()) ** 2 / np.sum((xr - xr.mean()) ** 2)))
+    y = 2.0 * x
+    y[4:] -= tol * (1.0 - side * 1e-3)  # side +1: just inside
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.noise == pytest.approx(sigma, rel=1e-9)
+    if side > 0:
+        assert fit.regime == "algebraic" and fit.used == tuple(range(7)), fit.describe()
+    else:
+        assert fit.regime == "unsettled" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+@pytest.mark.parametrize("side", [-1, +1])
+def test_a_run_s_fine_end_sd_is_that_of_its_noisiest_finest_level(side):
+    """Eight levels (r = 2, 41 seeds, spread 0.005 on five levels, 0.05 on the last three), order 2
+    then 2 + c on the last three: one settled run whose finest three levels' slope is off the run's
+    by c (1 - g) (g the run slope's share of the bend, computed). The run is algebraic iff that is
+    <= settle_tol + 3 max sigma_k / sqrt(Sxx) over those three levels (not the pooled sigma)."""
+    m, L = 41, np.log(2.0)
+    own = np.array([0.005] * 5 + [0.05] * 3)
+    sd = float(np.max(_pooled_sd(own, m)[5:])) / np.sqrt(2 * L**2)
+    x = -np.arange(8.0) * L
+    bend = np.minimum(0.0, x - x[4])  # slope 1 after level 4
+    g = np.polyfit(x, bend, 1)[0]
+    c = (0.1 + 3.0 * sd) / (1.0 - g) * (1.0 + side * 1e-3)  # side +1: just outside
+    y = 2.0 * x + c * bend
+    E = np.exp(y)[:, None] * np.stack([_seeds_with_own_sd(o, m) for o in own])
+    fit = observed_order(np.exp(x), E, expected=2.0)
+    assert fit.fine_order == pytest.approx(2.0 + c, rel=1e-9)
+    assert fit.regime == ("unsettled" if side > 0 else "algebraic"), fit.describe()
+    assert fit.used == tuple(range(8)), fit.describe()
+
+
+def _n_ladder(local, e0=1e-3):
+    """A sequence on N = 2^k (k = 0, 1, ...) whose local orders against N are exactly ``local``."""
+    n = 2.0 ** np.arange(len(local) + 1)
+    y = np.log(e0) + np.concatenate([[0.0], np.cumsum(np.asarray(local) * np.diff(np.log(n)))])
+    return n, np.exp(y)
+
+
+@pytest.mark.parametrize("local, used", [([2.0] * 5 + [0.5] * 3, range(6)), ([2.6, 1.0, 0.0], range(4)),
+                                         ([3.0, 3.0, 1.5, 0.9, 0.5, 0.2, 0.12, 0.05], range(4, 9))])
+def test_stagnation_is_judged_on_oriented_slopes_for_both_orientations(local, used):
+    """A settled order 2 whose fine end flattens to 0.5 (the fine end departs), local orders 2.6, 1,
+    0 (no run settles; the fine-end slope 0.5 is below half the all-level slope 1.18), and a finest
+    run whose interval reaches order 0 after coarser levels that fell faster: all stagnate, studied
+    against h (errors fall as h falls) and against N = 1/h (orders -2 .., as for a Monte Carlo
+    error): 'half the order' and 'fell faster' compare oriented slopes."""
+    n, e = _n_ladder([-p for p in local])
+    for params, expected in ((n, -1.0), (1.0 / n, 1.0)):
+        fit = observed_order(params, e, expected=expected)
+        assert fit.regime == "stagnating" and fit.used == tuple(used), fit.describe()
+
+
+def test_a_level_below_the_floor_does_not_join_an_extended_run():
+    """h^2 (1e-11 at level 8) with level 8 x1.2 (the run of agreeing local orders ends at level 7),
+    levels 10..12 inside the round-off zone and level 13 below the floor (9.8e-15 < 100 eps), all on
+    the line: the zone levels join the extended run, the level below the floor does not (round-off
+    at or below the floor), although it lies on the line."""
+    h = 0.5 / 2.0 ** np.arange(14)
+    e = 1e-11 * (h / h[8]) ** 2
+    e[8] *= 1.2
+    assert e[12] > 100 * EPS > e[13]
+    fit = observed_order(h, e)
+    assert fit.regime == "algebraic" and fit.used == tuple(range(13)), fit.describe()
+    assert fit.excluded == {13: "round-off (error 9.77e-15 at or below the floor 2.22e-14)"}
+
+
+def test_errors_that_do_not_fall_are_round_off_only_when_every_level_is_in_the_zone():
+    """Errors that grow towards the fine end (expected order 1): 'not converging' when any level is
+    clear of the round-off zone, even with the coarsest one inside it; 'round-off' only when every
+    level is within the zone."""
+    zone = ROUND_OFF_ZONE * 100 * EPS
+    h = 0.5 ** np.arange(4.0)
+    fit = observed_order(h, np.array([0.5 * zone, 1e-6, 2e-6, 4e-6]), expected=1.0)
+    assert fit.regime == "not converging", fit.describe()
+    fit = observed_order(h, zone * np.array([0.1, 0.2, 0.4, 0.8]), expected=1.0)
+    assert fit.regime == "round-off" and fit.used == (0, 1, 2, 3), fit.describe()
+
+
+def test_a_run_needs_min_points_of_its_own_levels_above_the_floor():
+    """h^1.5 on r = 1.5 with floor 0.1: levels 0, 1 above it, level 2 just below (0.99 floor, on the
+    line), level 3 just above (1.01 floor), level 4 below. Levels 0..2 agree (order 1.5) but only
+    two of them are above the floor, and the level after them does not count: no run settles."""
+    h = 1.5 ** -np.arange(5.0)
+    e = 0.099 * (h / h[2]) ** 1.5
+    e[3], e[4] = 0.101, 0.02
+    fit = observed_order(h, e, floor=0.1)
+    assert fit.regime == "unsettled" and fit.used == (0, 1, 3), fit.describe()
+    assert any("no run" in s for s in fit.notes), fit.notes
+
+
+def test_levels_given_fine_first_are_reported_in_the_caller_s_indices():
+    """The same ladder (pre-asymptotic local orders 5, 4, then exact order 2) given coarse-first and
+    fine-first: the same order, with used and excluded (both sorted) in the caller's indices, and the
+    local orders listed coarse to fine either way."""
+    h, e = _from_local([5.0, 4.0, 2.0, 2.0, 2.0, 2.0])
+    a = observed_order(h, e)
+    b = observed_order(h[::-1], e[::-1])
+    assert a.regime == b.regime == "algebraic" and b.order == pytest.approx(a.order, rel=1e-12)
+    assert a.used == (2, 3, 4, 5, 6) and b.used == (0, 1, 2, 3, 4)
+    assert list(a.excluded) == [0, 1] and list(b.excluded) == [5, 6] and a.excluded[0] == b.excluded[6]
+    np.testing.assert_array_equal(b.local, a.local)
+    np.testing.assert_array_equal(b.params, h[::-1])
+
+
+def test_a_run_s_fine_end_that_departs_downwards_is_unsettled_too():
+    """The mirror image (local orders 4 - p) of the ladder of
+    test_a_run_whose_own_fine_end_departs_is_unsettled_even_when_not_extended: the same noise and
+    the same distance between the fine-end slope (1.5) and the run's (1.88), now below it: the fine
+    end departs just the same (|pf - b| is compared, in either direction)."""
+    h, e = _from_local([4.0 - p for p in [2.0, 2.2, 2.05, 1.8, 2.05, 2.5, 2.5]])
+    fit = observed_order(h, e, expected=2.0)
+    assert fit.regime == "unsettled" and fit.used == tuple(range(8)), fit.describe()
+    assert fit.fine_order == pytest.approx(1.5, abs=1e-9) and fit.ci[0] == pytest.approx(1.5, abs=1e-9)
+
+
+def test_local_order_growth_is_judged_on_the_levels_above_the_floor_only():
+    """Local orders 1, 2, 3.5, 5.5, then a finest level that is exactly 0 (round-off): the growth
+    test and its round-off bound use the levels above the floor (log 0 = -inf would make the bound
+    infinite and hide the growth), so the sequence is super-algebraic by growth."""
+    h, e = _from_local([1.0, 2.0, 3.5, 5.5])
+    h, e = np.append(h, h[-1] / 2), np.append(e, 0.0)
+    fit = observed_order(h, e)
+    assert fit.regime == "super-algebraic" and fit.used == (0, 1, 2, 3, 4), fit.describe()
+    assert fit.notes == ("local orders grow at every level without settling",)
