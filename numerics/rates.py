@@ -21,8 +21,8 @@ Every other level finer than the fitted run must lie on the run's line within th
 (below); if the finest level that is clear of the round-off zone does not, the fine end has bent
 away and no order is reported as settled:
 
-* ``"stagnating"``: the errors level off above round-off (a bias floor; the fine-end slope is
-  at most half the settled order, or the only settled run is flat);
+* ``"stagnating"``: the errors level off above round-off (a bias floor: the fine-end slope plus
+  3 of its standard deviations is at most half the settled order);
 * ``"not converging"``: the errors do not fall (the slope over all levels is at most
   ``settle_tol``) or they grow at the fine end;
 * ``"unsettled"``: the fine end departs otherwise (a lower- or higher-order term takes over, or
@@ -446,7 +446,6 @@ def observed_order(
     # Candidate runs: consecutive levels with positive errors, min_points of them above the floor,
     # on which the errors fall (oriented slope > settle_tol) and the local orders agree.
     best: tuple[int, int] | None = None
-    flat_run = False
     for i in range(n):
         for j in range(i + min_points - 1, n):
             if not np.all(es[i : j + 1] > 0):
@@ -461,7 +460,6 @@ def observed_order(
                 continue
             _, b, _, _ = _ls_fit(x[i : j + 1], y[i : j + 1])
             if direction * b <= settle_tol:
-                flat_run = flat_run or bool(np.all(clear[i : j + 1]))
                 continue  # errors do not fall on this run: not a convergence range
             length = j - i + 1
             if best is None or length > best[1] - best[0] + 1 or (
@@ -474,7 +472,7 @@ def observed_order(
         pf, sd = fine_slope(with_sd=True)
         if np.isfinite(pf) and pf + DEPARTURE_Z * sd < -settle_tol:
             return "not converging"
-        if (np.isfinite(pf) and pf + DEPARTURE_Z * sd <= 0.5 * b_ref) or (flat_run and not np.isfinite(pf)):
+        if np.isfinite(pf) and pf + DEPARTURE_Z * sd <= 0.5 * b_ref:
             return "stagnating"
         return "unsettled"
 
