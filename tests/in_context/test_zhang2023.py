@@ -262,3 +262,30 @@ def test_float32_preconditioner_lambda_message_and_numpy_backend_is_plain_adam()
     np.testing.assert_array_equal(res.losses, losses)
     np.testing.assert_array_equal(res.W_KQ, W[0])
     np.testing.assert_array_equal(res.W_PV, W[1])
+
+
+def test_erm_product_is_the_stationary_point_of_the_pools_empirical_risk():
+    """erm_product solves the least squares of yhat = h^T P x_q on train_lsa's own pool; checked
+    independently with lsa_loss_and_grad (the training's exact gradient): at W_KQ = [[P, 0], [0, 0]],
+    W_PV = e_d e_d^T the gradient in W_KQ[:d, :d] vanishes to round-off (1e-9 of its size at P
+    scaled by 1.01), and the loss there is below the loss at the perturbed point. The sandwich
+    covariance is symmetric positive definite; a pool too small to determine P is rejected."""
+    d, N, pool, seed = 3, 4, 4096, 3
+    Lam = spd_matrix(d, 4.0, seed)
+    P, cov = tr.erm_product(d, N, seed=seed, covariance=Lam, pool=pool)
+    data = tr.sample_pool(pool, N, d, seed, covariance=Lam)
+
+    def at(Pm):
+        W_KQ = np.zeros((d + 1, d + 1))
+        W_KQ[:d, :d] = Pm
+        W_PV = np.zeros((d + 1, d + 1))
+        W_PV[d, d] = 1.0
+        return tr.lsa_loss_and_grad(W_KQ, W_PV, *data)
+
+    loss, g, _ = at(P)
+    loss_off, g_off, _ = at(1.01 * P)
+    assert np.abs(g[:d, :d]).max() <= 1e-9 * np.abs(g_off[:d, :d]).max()
+    assert loss < loss_off
+    assert cov.shape == (d * d, d * d) and np.array_equal(cov, cov.T) and np.linalg.eigvalsh(cov).min() > 0
+    with pytest.raises(ValueError, match=r"^pool = 5 prompts do not determine the 9 entries of P"):
+        tr.erm_product(d, N, seed=seed, covariance=Lam, pool=5)

@@ -11,8 +11,10 @@ Claims:
 * ``gamma_inverse_optimal`` -- Gamma^{-1} minimises the risk among preconditioners: the exact
   gradient vanishes, and the Monte Carlo directional derivatives at Gamma^{-1} vanish along the
   directions toward the near alternatives and random ones (z-tests with derived sample size).
-* ``trained_lsa_converges`` -- training a one-layer LSA (Adam; numpy and JAX + optax backends) reaches W_PV[d,d] W_KQ[:d,:d]
-  = Gamma^{-1} within a stated tolerance (constructions/in_context/icl_training.py).
+* ``trained_lsa_converges`` -- training a one-layer LSA (Adam; numpy and JAX + optax backends) reaches
+  the global minimiser of its pool's empirical risk within 5% (W_PV[d,d] W_KQ[:d,:d] against the
+  least-squares minimiser icl_training.erm_product), and that minimiser is Gamma^{-1} up to the
+  pool's sampling error (chi-square with the sandwich covariance); constructions/in_context/icl_training.py.
 
 Negative controls: Gamma with one of its 1/N corrections written wrong (tr(Lambda)/(N+1) for
 tr(Lambda)/N; (1 + 1/N) Lambda -> Lambda), the nearest alternatives, against which every
@@ -284,53 +286,79 @@ register(Claim(
 
 
 TRAINED_RTOL = 0.05  # the claim's stated accuracy of the trained product (see study_trained_lsa)
+ERM_SIZE = 1e-3  # family-wise size of the chi-square tests of the pool's minimiser against Gamma^-1
 
 
 def trained_distance(*, cond: float, N: int, profile: str, seed: int, learning_rate: float = 0.05) -> float:
-    """||P - Gamma^{-1}||_F / ||Gamma^{-1}||_F after training on Lambda with condition ``cond``
-    (eigenvalues geometric from 1 to 1/cond, the seed's eigenbasis) and prompt length N."""
+    """||P - P_ERM||_F / ||P_ERM||_F after training on Lambda with condition ``cond`` (eigenvalues
+    geometric from 1 to 1/cond, the seed's eigenbasis) and prompt length N: P the trained product,
+    P_ERM the global minimiser of the same pool's empirical risk (icl_training.erm_product)."""
     from constructions.in_context import icl_training as tr
 
     d = 3
     steps, batch = (300, 512) if profile == "fast" else (3000, 2048)
     Lam = spd_matrix(d, cond, seed)
     r = tr.train_lsa(d, N, steps=steps, batch=batch, learning_rate=learning_rate, seed=seed, covariance=Lam)
-    Gi = np.linalg.inv(th.zfb_gamma(Lam, N))
-    return float(np.linalg.norm(r.W_PV[d, d] * r.W_KQ[:d, :d] - Gi) / np.linalg.norm(Gi))
+    P_erm, _ = tr.erm_product(d, N, seed=seed, covariance=Lam)
+    return float(np.linalg.norm(r.W_PV[d, d] * r.W_KQ[:d, :d] - P_erm) / np.linalg.norm(P_erm))
 
 
-def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05, rtol_scale: float = 1.0) -> Verdict:
+def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05, rtol_scale: float = 1.0,
+                      variant: str = "paper") -> Verdict:
     """Train one LSA layer (constructions/in_context/icl_training.py: Zhang et al.'s initialisation, Adam,
     minibatches of 512 (fast) / 2048 (full) from a pool of 2^16 prompts) and compare the weight
-    product P = W_PV[d, d] W_KQ[:d, :d] with Gamma^{-1}: ||P - Gamma^{-1}||_F / ||Gamma^{-1}||_F <= 5%.
+    product P = W_PV[d, d] W_KQ[:d, :d] with the global minimiser of the same pool's empirical risk,
+    P_ERM (icl_training.erm_product: linear least squares in Zhang et al.'s invariant class, an
+    independent reference that involves no training): ||P - P_ERM||_F / ||P_ERM||_F <= 5%, the
+    optimiser's residual the claim allows.
 
-    The 5% leaves room for the pool (ERM minimiser within O(2^-8) of the population one) and the
-    optimiser's residual; the blocks Zhang et al. prove stay zero (W_PV[d, :d], W_KQ[d, :]...) are
-    reported, not judged. ``learning_rate = 0`` (weights frozen at the initialisation) is the
-    negative control. Adversarial search (:func:`theorems.judges.adversarial_search`) over the
-    admissible training inputs (fast, 300 steps: cond(Lambda) in [1, 4], N in [4, 32]; full, 3000
-    steps: cond in [1, 10], N in [2, 16]) for the largest distance / 5%; ``rtol_scale = 0.5`` (the 5% halved) is the control the search must break."""
+    That P_ERM is Gamma^{-1} up to the pool's sampling error is checked separately: the statistic
+    T = vec(P_ERM - Gamma^-1)^T cov^-1 vec(P_ERM - Gamma^-1) (sandwich covariance) is chi-square with
+    d^2 = 9 dof when the population minimiser is Gamma^{-1} (Theorem 4.1's limit); each N is tested at
+    size 1e-3 / len(Ns) (family-wise 1e-3, Bonferroni; measured under Gamma^-1: T 2.8-17.7 at fast
+    seeds 0-19, 2.8-12.4 at full seeds 0-4, thresholds 27.9 and 30.7). ``variant`` replaces Gamma by a
+    named near alternative in that test: with (1 + 1/N) Lambda -> Lambda (the control) T is 242-337
+    (fast, seeds 0-19) and at least 116 (full, the largest over N, seeds 0-4), so the same pool rejects
+    it with power ~1; tr(Lambda)/(N + 1) for tr(Lambda)/N differs by O(1/N^2) and is resolved only at
+    short prompts (T 100-400 at N = 2-4, 28-54 at N = 8, 3-12 at N = 16), so it is not a control here
+    (gamma_inverse_optimal rejects it). A 5% distance of P to Gamma^{-1} itself is not a sound check: the pool's own minimiser is
+    2-7% from Gamma^{-1} at cond 10, N = 2 (seeds 0-4), which 12000 Adam steps at seed 2 reproduce
+    (7.2%) rather than beat.
+
+    The blocks Zhang et al. prove stay zero (W_PV[d, :d], W_KQ[d, :]...) are reported, not judged.
+    ``learning_rate = 0`` (weights frozen at the initialisation) is the negative control. Adversarial
+    search (:func:`theorems.judges.adversarial_search`) over the admissible training inputs (fast,
+    300 steps: cond(Lambda) in [1, 4], N in [4, 32]; full, 3000 steps: cond in [1, 10], N in [2, 16])
+    for the largest ||P - P_ERM|| / 5%; ``rtol_scale = 0.5`` (the 5% halved) is the control the
+    search must break."""
+    from scipy import stats
+
     from constructions.in_context import icl_training as tr
 
     d = 3
     Ns = [8] if profile == "fast" else [4, 8, 16]
     steps, batch = (300, 512) if profile == "fast" else (3000, 2048)
     Lam = _covariance(d, seed)
-    errors, curves, off = [], {}, []
+    errors, to_gamma, chi2, curves, off = [], [], [], {}, []
     for N in Ns:
         r = tr.train_lsa(d, N, steps=steps, batch=batch, learning_rate=learning_rate, seed=seed,
                          covariance=Lam)
         P = r.W_PV[d, d] * r.W_KQ[:d, :d]
-        Gi = np.linalg.inv(th.zfb_gamma(Lam, N))
-        errors.append(float(np.linalg.norm(P - Gi) / np.linalg.norm(Gi)))
+        P_erm, cov = tr.erm_product(d, N, seed=seed, covariance=Lam)
+        Gi = np.linalg.inv(gamma_variant(Lam, N, variant))
+        errors.append(float(np.linalg.norm(P - P_erm) / np.linalg.norm(P_erm)))
+        to_gamma.append(float(np.linalg.norm(P - Gi) / np.linalg.norm(Gi)))
+        dev = (P_erm - Gi).ravel()
+        chi2.append(float(dev @ np.linalg.solve(cov, dev)))
         off.append(float(max(np.abs(r.W_PV[d, :d]).max(), np.abs(r.W_KQ[d, :]).max(),
                              np.abs(r.W_KQ[:d, d]).max())))
         curves[N] = r.losses
     worst = int(np.argmax(errors))
     N0 = Ns[0]
     rtol = TRAINED_RTOL * rtol_scale
-    # the admissible box each training budget is claimed for: 300 steps reach 5% only up to
-    # cond(Lambda) = 4 (measured at seed 0: 6.0% at cond 10, N = 2; 4.9% at cond 4, N = 2)
+    threshold = float(stats.chi2.ppf(1.0 - ERM_SIZE / len(Ns), d * d))
+    # the admissible box each training budget is claimed for: 300 steps reach 5% of P_ERM only up
+    # to cond(Lambda) = 4 (at cond 10 the fast run is still 4-47% away, seeds 0-2)
     budget = {"starts": 2, "evaluations": 5} if profile == "fast" else {"starts": 1, "evaluations": 6}
     box = {"cond": Axis(1.0, 4.0, log=True), "N": Axis(4, 32, log=True, integer=True)} if profile == "fast" else \
         {"cond": Axis(1.0, 10.0, log=True), "N": Axis(2, 16, log=True, integer=True)}
@@ -338,17 +366,20 @@ def study_trained_lsa(profile: str, seed: int, learning_rate: float = 0.05, rtol
         lambda cond, N: trained_distance(cond=cond, N=N, profile=profile, seed=seed,
                                          learning_rate=learning_rate) / rtol, box, seed=seed, **budget)
     return with_search(Verdict(
-        holds=bool(max(errors) <= rtol),
-        measured=f"max ||P - Gamma^-1||_F / ||Gamma^-1||_F = {errors[worst]:.4f} at N = {Ns[worst]} "
-                 f"({steps} Adam steps, batch {batch}); largest off-block weight {max(off):.2e}",
-        expected=f"relative Frobenius distance of W_PV[d,d] W_KQ[:d,:d] to Gamma^-1 <= {rtol:g}",
+        holds=bool(max(errors) <= rtol and max(chi2) <= threshold),
+        measured=f"max ||P - P_ERM||_F / ||P_ERM||_F = {errors[worst]:.4f} at N = {Ns[worst]} "
+                 f"({steps} Adam steps, batch {batch}); P_ERM vs Gamma^-1: chi-square "
+                 f"{', '.join(f'{t:.1f}' for t in chi2)} (9 dof, threshold {threshold:.1f}); "
+                 f"||P - Gamma^-1|| / ||Gamma^-1|| up to {max(to_gamma):.4f}; largest off-block weight {max(off):.2e}",
+        expected=f"relative Frobenius distance of W_PV[d,d] W_KQ[:d,:d] to the pool's minimiser <= {rtol:g}; "
+                 f"that minimiser consistent with Gamma^-1 (chi-square, size {ERM_SIZE:g})",
         evidence={"N": np.array(Ns, dtype=np.float64), "rel_errors": np.array(errors), "max_ratio": max(errors) / rtol,
+                  "to_gamma": np.array(to_gamma), "chi2": np.array(chi2), "chi2_threshold": threshold,
                   "off_block": np.array(off), "loss_curve": curves[N0], "curve_N": N0,
                   "optimal_loss": 0.5 * th.zfb_optimal_risk(Lam, N0), "steps": steps, "batch": batch},
     ), search, judged=profile == "full",
-        why_not_judged="the fast profile's 300 Adam steps do not reach 5% over the whole box (worst found over "
-                       "seeds 0-19: 1.17 x 5% at cond 4, N = 7, seed 5); the claim is convergence, judged in the "
-                       "full profile (3000 steps)")
+        why_not_judged="the fast profile's 300 Adam steps do not reach 5% of the pool's minimiser over the whole "
+                       "box; the claim is convergence, judged in the full profile (3000 steps)")
 
 
 def plot_trained_lsa(verdict: Verdict):
@@ -370,8 +401,10 @@ register(Claim(
     statement="A one-layer LSA trained on prompts x ~ N(0, Lambda), w ~ N(0, I) from the paper's "
               "initialisation converges to W_PV[d,d] W_KQ[:d,:d] = Gamma^{-1}.",
     kind="bound",
-    expected="relative Frobenius distance to Gamma^-1 <= 5% after training (fast: N = 8, 300 steps)",
+    expected="relative Frobenius distance to the pool's global minimiser <= 5% after training (fast: N = 8, "
+             "300 steps), and that minimiser consistent with Gamma^-1 (chi-square, 9 dof, family-wise size 1e-3)",
     study=study_trained_lsa,
     plot=plot_trained_lsa,
-    controls={"learning rate 0": partial(study_trained_lsa, learning_rate=0.0)},
+    controls={"learning rate 0": partial(study_trained_lsa, learning_rate=0.0),
+              "(1 + 1/N) -> 1 in Gamma": partial(study_trained_lsa, variant="(1 + 1/N) -> 1")},
 ))
