@@ -613,6 +613,8 @@ def _as_solution(q, who: str) -> np.ndarray:
     a = np.asarray(q)
     if a.dtype != bool and not np.issubdtype(a.dtype, np.number):
         raise TypeError(f"{who}: solutions must be real or complex numbers, got dtype {a.dtype}")
+    if a.size == 0:
+        raise ValueError(f"{who}: solutions must not be empty (no entries to compare)")
     return a.astype(np.complex128 if np.iscomplexobj(a) else np.float64)
 
 
@@ -657,6 +659,11 @@ def self_convergence_order(params, solutions, *, norm=None, **kwargs) -> OrderFi
     if not np.allclose(ratios, ratios[0], rtol=1e-10, atol=0.0):
         raise ValueError("self_convergence_order: params must form a geometric ladder (constant ratio)")
     qs = [_as_solution(q, "self_convergence_order") for q in solutions]
+    if any(q.shape != qs[0].shape for q in qs):
+        raise ValueError(f"self_convergence_order: solutions' shapes differ: {sorted({q.shape for q in qs})}")
+    bad = [k for k, q in enumerate(qs) if not np.all(np.isfinite(q))]
+    if bad:
+        raise ValueError(f"self_convergence_order: solution(s) {bad} are not finite")
     nrm = norm or (lambda v: float(np.max(np.abs(v), initial=0.0)))
     diffs = np.array([nrm(qs[k] - qs[k + 1]) for k in range(h.size - 1)])
     return observed_order(h[:-1], diffs, **kwargs)

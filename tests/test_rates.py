@@ -2503,3 +2503,40 @@ def test_local_order_growth_is_judged_on_the_levels_above_the_floor_only():
     fit = observed_order(h, e)
     assert fit.regime == "super-algebraic" and fit.used == (0, 1, 2, 3, 4), fit.describe()
     assert fit.notes == ("local orders grow at every level without settling",)
+
+
+# --- seed-8 survivors (mutation/triage.md) ---------------------------------------------------
+
+def test_a_geometric_verdict_reports_local_orders_between_neighbouring_levels_only():
+    """Zig-zag geometric errors exp(-2.5 N) (x4 at every other level) on N = 3, 5, ..., 19 with an
+    exact 0 at N = 11: super-algebraic, and the order reported is the largest local order (in the
+    error's direction) between *neighbouring* levels above the floor, -18.98, not one taken across
+    the missing level (-27.19), as the docstring states."""
+    n = np.arange(3.0, 20.0, 2.0)
+    e = np.exp(-2.5 * n) * np.where(np.arange(n.size) % 2 == 0, 1.0, 4.0)
+    e[4] = 0.0
+    fit = observed_order(n, e, expected=-1.0)
+    assert fit.regime == "super-algebraic", fit.describe()
+    pairs = [k for k in range(n.size - 1) if e[k] > 100 * EPS and e[k + 1] > 100 * EPS]
+    local = [np.log(e[k + 1] / e[k]) / np.log(n[k + 1] / n[k]) for k in pairs]
+    assert fit.order == pytest.approx(min(local), rel=1e-12) and fit.order == pytest.approx(-18.98, abs=0.01)
+    assert fit.ci == (-np.inf, fit.order)
+
+
+def test_empty_or_mismatched_solutions_are_rejected_by_name():
+    """richardson_order and self_convergence_order: empty solutions have no difference to measure
+    (ValueError naming it, not 'solutions coincide'); self_convergence_order's solutions must share
+    one shape (broadcasting (3,) against (1,) gave a silently wrong difference) and be finite."""
+    with pytest.raises(ValueError, match=r"^richardson_order: solutions must not be empty"):
+        richardson_order(np.zeros(0), np.zeros(0), np.zeros(0), 2.0)
+    h = 0.5 ** np.arange(5.0)
+    with pytest.raises(ValueError, match=r"^self_convergence_order: solutions must not be empty"):
+        self_convergence_order(h, [np.zeros(0)] * 5)
+    sols = [np.full(3, 1.0 + hk**2) for hk in h]
+    sols[2] = sols[2][:1]
+    with pytest.raises(ValueError, match=r"^self_convergence_order: solutions' shapes differ: \[\(1,\), \(3,\)\]"):
+        self_convergence_order(h, sols)
+    sols = [np.full(3, 1.0 + hk**2) for hk in h]
+    sols[3] = np.array([1.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match=r"^self_convergence_order: solution\(s\) \[3\] are not finite"):
+        self_convergence_order(h, sols)
