@@ -2540,3 +2540,17 @@ def test_empty_or_mismatched_solutions_are_rejected_by_name():
     sols[3] = np.array([1.0, np.nan, 1.0])
     with pytest.raises(ValueError, match=r"^self_convergence_order: solution\(s\) \[3\] are not finite"):
         self_convergence_order(h, sols)
+
+
+def test_fitted_line_is_float64_for_any_real_params():
+    """OrderFit.fitted(params) = C params^p in float64 whatever the params' dtype (float32 params
+    gave a float32 line, 1e-7 off; Fractions an object array)."""
+    from fractions import Fraction
+
+    h, e = _from_local([2.0, 2.0, 2.0, 2.0])
+    fit = observed_order(h, e)
+    ref = fit.constant * np.array([0.5, 0.25]) ** fit.order
+    for params in (np.array([0.5, 0.25], dtype=np.float32), [Fraction(1, 2), Fraction(1, 4)], np.array([0.5, 0.25])):
+        out = fit.fitted(params)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, ref)
