@@ -213,19 +213,23 @@ def origin(claim_id: str) -> str:
     return _ORIGIN.get(claim_id, "__main__")
 
 
+def _families() -> list[str]:
+    """The family packages under ``theorems/`` (the machinery at the top level is skipped)."""
+    import theorems
+
+    return [fam.name for fam in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name)
+            if fam.ispkg and not fam.name.startswith("_")]
+
+
 def claim_modules() -> list[str]:
     """Dotted names of every claim module: ``theorems.<family>.<module>`` for each family package
     under ``theorems/`` (the machinery at the top level and ``_``-prefixed helpers are skipped)."""
-    import theorems
-
     names = []
-    for fam in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name):
-        if not fam.ispkg or fam.name.startswith("_"):
-            continue
-        package = importlib.import_module(f"theorems.{fam.name}")
+    for fam in _families():
+        package = importlib.import_module(f"theorems.{fam}")
         for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
             if not info.name.startswith("_") and not info.ispkg:
-                names.append(f"theorems.{fam.name}.{info.name}")
+                names.append(f"theorems.{fam}.{info.name}")
     return names
 
 
@@ -259,14 +263,10 @@ def _import_paper_module(paper: str) -> None:
     claim id's prefix is its paper key, and a paper's claims live in the module of that name)."""
     import importlib.util
 
-    import theorems
-
     if not paper.isidentifier() or paper.startswith("_"):
         return
-    for fam in sorted(pkgutil.iter_modules(theorems.__path__), key=lambda m: m.name):
-        if not fam.ispkg or fam.name.startswith("_"):
-            continue
-        name = f"theorems.{fam.name}.{paper}"
+    for fam in _families():
+        name = f"theorems.{fam}.{paper}"
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 

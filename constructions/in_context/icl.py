@@ -201,20 +201,21 @@ class TokenMatrix(np.ndarray):
         return out
 
     def transpose(self, *axes):
-        out = super().transpose(*axes)
-        if isinstance(out, TokenMatrix):
-            out.n_context = None  # rows become columns: not this layout any more
-        return out
+        return _unmarked(super().transpose(*axes))  # rows become columns: not this layout any more
 
     def swapaxes(self, axis1, axis2):
-        out = super().swapaxes(axis1, axis2)
-        if isinstance(out, TokenMatrix):
-            out.n_context = None
-        return out
+        return _unmarked(super().swapaxes(axis1, axis2))
 
     @property
     def T(self):
         return self.transpose()
+
+
+def _unmarked(out):
+    """``out`` without a context count (a token matrix in another layout)."""
+    if isinstance(out, TokenMatrix):
+        out.n_context = None
+    return out
 
 
 def _all_columns(key, n_columns: int) -> bool:
@@ -223,9 +224,9 @@ def _all_columns(key, n_columns: int) -> bool:
         key = (key,)
     if any(k is None for k in key):
         return False  # a new axis: not a token matrix
-    if Ellipsis in [k for k in key if not isinstance(k, np.ndarray)]:
-        at = next(i for i, k in enumerate(key) if not isinstance(k, np.ndarray) and k is Ellipsis)
-        key = key[:at] + (slice(None),) * (2 - (len(key) - 1)) + key[at + 1:]
+    at = next((i for i, k in enumerate(key) if k is Ellipsis), None)
+    if at is not None:  # expand ... to the full slices it stands for
+        key = key[:at] + (slice(None),) * (3 - len(key)) + key[at + 1:]
     if len(key) < 2:
         return True
     col = key[1]

@@ -248,9 +248,9 @@ def erm_product(d: int, N: int, *, seed: int, distribution: str = "gaussian",
     X, y, xq, yq = sample_pool(pool, N, d, seed, distribution=distribution, covariance=covariance)
     h = np.einsum("bn,bnd->bd", y, X) / N
     F = np.einsum("bj,bk->bjk", h, xq).reshape(pool, d * d)
-    if pool < d * d or np.linalg.matrix_rank(F) < d * d:
+    p, _, rank, _ = np.linalg.lstsq(F, yq, rcond=None)
+    if rank < d * d:
         raise ValueError(f"pool = {pool} prompts do not determine the {d * d} entries of P")
-    p, *_ = np.linalg.lstsq(F, yq, rcond=None)
     r = yq - F @ p
     A = np.linalg.inv(F.T @ F)
     cov = A @ ((F.T * r**2) @ F) @ A

@@ -106,6 +106,11 @@ def _no_straight_through(a, codes, k):
     return out[0] if jnp.ndim(a) == 1 else out
 
 
+def _code_sum_cond(codes: np.ndarray, ref: np.ndarray) -> float:
+    """Condition of a sum of codes: max sum |c| / |sum c| (at least 1)."""
+    return max(float(np.max(np.abs(codes).sum(axis=0)) / max(np.max(np.abs(ref)), 1e-300)), 1.0)
+
+
 def study_topk(profile: str, seed: int, layer=codebook_layer, st_layer=codebook_layer_straight_through) -> Verdict:
     g = rng(seed)
     count = 6 if profile == "fast" else 30
@@ -118,17 +123,16 @@ def study_topk(profile: str, seed: int, layer=codebook_layer, st_layer=codebook_
         codes = g.standard_normal((C, d)) * g.uniform(0.2, 3.0, (C, 1))  # unequal norms
         for k in range(1, C + 1):
             ref = brute_force_codebook(a, codes, k)
-            cond = float(np.max(np.abs(codes).sum(axis=0)) / max(np.max(np.abs(ref)), 1e-300))
-            cases.append((f"B={B},d={d},C={C},k={k}", compare(layer(a, codes, k), ref, size=k, cond=max(cond, 1.0), c=2.0)))
+            cases.append((f"B={B},d={d},C={C},k={k}",
+                          compare(layer(a, codes, k), ref, size=k, cond=_code_sum_cond(codes, ref), c=2.0)))
         if i >= (1 if profile == "fast" else 6):  # the JAX checks compile per shape: 1 (fast) or 6 (full)
             continue
         k = int(g.integers(1, C + 1))
         fwd = np.asarray(st_layer(jnp.asarray(a[0]), jnp.asarray(codes), k))
         ref = brute_force_codebook(a[:1], codes, k)[0]
         # the forward value is q (the sum of k codes in JAX's order): the same tolerance as the layer
-        st_cond = float(np.max(np.abs(codes).sum(axis=0)) / max(np.max(np.abs(ref)), 1e-300))
         cases.append((f"straight-through forward d={d},C={C},k={k}",
-                      compare(fwd, ref, size=k, cond=max(st_cond, 1.0), c=2.0)))
+                      compare(fwd, ref, size=k, cond=_code_sum_cond(codes, ref), c=2.0)))
         J = np.asarray(jax.jacfwd(lambda v, c=codes, kk=k: st_layer(v, jnp.asarray(c), kk))(jnp.asarray(a[0])))
         J = J.reshape(d, d)
         jac_dev.append(float(np.abs(J - np.eye(d)).max()))
